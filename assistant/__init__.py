@@ -1,0 +1,1 @@
+"""assistant: offline voice shopping assistant framework."""

@@ -1,0 +1,1 @@
+"""Retailers sit behind one adapter interface; `registry.create_retailer` builds the configured one."""

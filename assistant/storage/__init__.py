@@ -1,0 +1,1 @@
+"""The household database: SQLModel tables on a SQLite file in the data directory."""
