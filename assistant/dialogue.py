@@ -1,0 +1,269 @@
+"""The dialogue manager: routes each utterance to the skill that owns its intent, or back to the
+skill waiting for an answer, and resumes that skill's handler with it. No threads: handlers are tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from .choices import resolve_choice
+from .errors import AssistantError
+from .loader import CORE_LOCALES, CORE_SKILL, LoadedSkill
+from .nlu.types import ParseResult
+from .skill import Answer, Cancelled, Context, Option
+from .templates import Templates
+from .turn import TurnResult
+
+log = logging.getLogger(__name__)
+
+#: A new request with at least this confidence replaces an unanswered question.
+SUPERSEDE_CONFIDENCE = 0.75
+
+
+class Parser(Protocol):
+    """Anything that turns text into a `ParseResult` (the NLU client, or a fake in tests)."""
+
+    async def parse(self, text: str, lang: str) -> ParseResult: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Pending:
+    """A question a handler is waiting on."""
+
+    kind: str
+    skill: str
+    future: asyncio.Future[Any]
+    task: asyncio.Task[None]
+    deadline: datetime
+    options: list[Option[Any]] = field(default_factory=list)
+    resolve: Callable[[str, Sequence[Option[Any]]], Option[Any] | None] | None = None
+    slot: str | None = None
+    retried: bool = False
+
+
+class Conversation:
+    """One conversation's state, and the turn loop over it."""
+
+    def __init__(
+        self,
+        skills: list[LoadedSkill],
+        nlu: Parser,
+        *,
+        lang: str,
+        services: dict[str, Any],
+        threshold: float,
+        timeout_s: float,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.skills = {s.name: s for s in skills}
+        self.handlers = {intent: (s.name, h) for s in skills for intent, h in s.handlers.items()}
+        self.cancelling = {f"{s.name}.{i}" for s in skills for i in type(s.skill).cancelling_intents()}
+        self.nlu = nlu
+        self.lang = lang
+        self.services = services
+        self.threshold = threshold
+        self.timeout = timedelta(seconds=timeout_s)
+        self.clock = clock
+        self.skill_state: dict[str, dict[str, Any]] = {}
+        self.core = Templates.load(CORE_SKILL, CORE_LOCALES, sorted({lang, "en", "fr"}))
+        self.pending: Pending | None = None
+        self.turn = 0
+        self._reply: list[str] = []
+        self._events: list[dict[str, Any]] = []
+        self._yielded: asyncio.Future[None] | None = None
+
+    # --- used by Context -------------------------------------------------
+    def render(self, skill: str, key: str, values: dict[str, Any]) -> str:
+        templates = self.core if skill == CORE_SKILL else self.skills[skill].templates
+        return templates.render(self.lang, key, values, variant=self.turn)
+
+    def add_reply(self, sentence: str) -> None:
+        self._reply.append(sentence)
+
+    def add_event(self, event: dict[str, Any]) -> None:
+        self._events.append(event)
+
+    async def wait_for(self, kind: str, skill: str, **extra: Any) -> Any:
+        """Park the calling handler until the user answers; ends the current turn."""
+        task = asyncio.current_task()
+        assert task is not None and self._yielded is not None, "wait_for must run inside a handler"
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending = Pending(kind, skill, future, task, self.clock() + self.timeout, **extra)
+        self._yielded.set_result(None)
+        return await future
+
+    # --- the turn loop ---------------------------------------------------
+    async def handle(self, text: str) -> TurnResult:
+        """Handle one utterance and return what to answer."""
+        started = time.perf_counter()
+        self.turn += 1
+        self._reply, self._events = [], []
+        parse = await self.nlu.parse(text, self.lang)
+        nlu_ms = (time.perf_counter() - started) * 1000
+        skill = await self._dispatch(parse)
+        total_ms = (time.perf_counter() - started) * 1000
+        return TurnResult(
+            turn=self.turn,
+            lang=self.lang,
+            text=text,
+            intent=parse.intent,
+            entities=parse.entities,
+            skill=skill,
+            reply=" ".join(self._reply),
+            expecting=self.pending.kind if self.pending else None,
+            events=tuple(self._events),
+            timings_ms={"nlu": nlu_ms, "skill": total_ms - nlu_ms, "total": total_ms},
+        )
+
+    async def expire(self) -> bool:
+        """Drop an unanswered question whose time is up; True if one was dropped."""
+        if self.pending and self.clock() >= self.pending.deadline:
+            self._say_core("timeout")
+            await self._fail_pending("timeout")
+            return True
+        return False
+
+    async def close(self) -> None:
+        """End the conversation, cancelling any question still open."""
+        if self.pending:
+            await self._fail_pending("closed")
+
+    async def _dispatch(self, parse: ParseResult) -> str | None:
+        await self.expire()
+        if self.pending is None:
+            return await self._route(parse)
+        skill = self.pending.skill
+        if self._is(parse, "core.cancel") or self._cancels(parse, skill):
+            await self._fail_pending("user")
+            return skill
+        if await self._answer(parse):
+            return skill
+        if self._supersedes(parse):
+            await self._fail_pending("superseded")
+            return await self._route(parse)
+        if not self.pending.retried:
+            self.pending.retried = True
+            self._reask()
+            return skill
+        self._say_core("unclear")
+        await self._fail_pending("unclear")
+        return skill
+
+    async def _route(self, parse: ParseResult) -> str | None:
+        intent = parse.intent
+        if intent is None or intent.confidence < self.threshold:
+            self._say_core("not_understood")
+            return None
+        if intent.name.startswith(f"{CORE_SKILL}."):
+            self._say_core("nothing_pending" if intent.name != "core.cancel" else "nothing_to_cancel")
+            return None
+        target = self.handlers.get(intent.name)
+        if target is None:
+            self._say_core("not_understood")
+            return None
+        skill, handler = target
+        ctx = Context(self, skill, parse)
+        await self._run(asyncio.create_task(handler(ctx)))
+        return skill
+
+    async def _answer(self, parse: ParseResult) -> bool:
+        """Resume the waiting handler if `parse` answers its question; False if it does not."""
+        p = self.pending
+        assert p is not None
+        value: Any
+        if p.kind == "confirmation":
+            if self._is(parse, "core.affirm"):
+                value = True
+            elif self._is(parse, "core.deny"):
+                value = False
+            else:
+                return False
+        elif p.kind == "choice":
+            resolve = p.resolve or (lambda text, opts: resolve_choice(text, opts, self.lang))
+            value = resolve(parse.text, p.options)
+            if value is None:
+                return False
+        else:
+            if self._is(parse, "core.deny"):
+                await self._fail_pending("user")
+                return True
+            found = parse.entity(p.slot or "")
+            value = Answer(text=parse.text, value=found.value if found else parse.text.strip(), parse=parse)
+        self.pending = None
+        await self._resume(p, lambda: p.future.set_result(value))
+        return True
+
+    def _is(self, parse: ParseResult, name: str) -> bool:
+        return parse.intent is not None and parse.intent.name == name and parse.intent.confidence >= self.threshold
+
+    def _cancels(self, parse: ParseResult, skill: str) -> bool:
+        name = parse.intent.name if parse.intent else ""
+        return name in self.cancelling and name.startswith(f"{skill}.") and self._is(parse, name)
+
+    def _supersedes(self, parse: ParseResult) -> bool:
+        intent = parse.intent
+        return (
+            intent is not None
+            and not intent.name.startswith(f"{CORE_SKILL}.")
+            and intent.name in self.handlers
+            and intent.confidence >= SUPERSEDE_CONFIDENCE
+            and bool(parse.entities)
+        )
+
+    def _reask(self) -> None:
+        p = self.pending
+        assert p is not None
+        if p.kind == "confirmation":
+            self._say_core("say_yes_or_no")
+        elif p.kind == "choice":
+            labels = [o.label for o in p.options]
+            self._say_core("say_which", options=self.render(CORE_SKILL, "or_list", {"first": ", ".join(labels[:-1]), "last": labels[-1]}))
+        else:
+            self._say_core("say_again")
+
+    async def _fail_pending(self, reason: str) -> None:
+        p = self.pending
+        assert p is not None
+        self.pending = None
+        await self._resume(p, lambda: p.future.set_exception(Cancelled(reason)))
+
+    async def _resume(self, p: Pending, deliver: Callable[[], None]) -> None:
+        self._yielded = asyncio.get_running_loop().create_future()
+        deliver()
+        await self._wait(p.task)
+
+    async def _run(self, task: asyncio.Task[None]) -> None:
+        self._yielded = asyncio.get_running_loop().create_future()
+        await self._wait(task)
+
+    async def _wait(self, task: asyncio.Task[None]) -> None:
+        """Wait until the handler finishes or asks a question."""
+        assert self._yielded is not None
+        await asyncio.wait({task, self._yielded}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            return
+        self._yielded = None
+        err = task.exception()
+        if err is None:
+            return
+        if isinstance(err, Cancelled):
+            if err.reason == "user":
+                self._say_core("cancelled")
+        elif isinstance(err, AssistantError):
+            log.error("skill failed: %s", err)
+            self._say_core("error", message=err.message)
+        else:
+            log.error("skill crashed", exc_info=err)
+            self._say_core("crashed")
+
+    def _say_core(self, key: str, **values: Any) -> None:
+        self.add_reply(self.render(CORE_SKILL, key, values))

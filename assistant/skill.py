@@ -1,0 +1,203 @@
+"""The skill API: what a skill author imports. Keep this surface small and stable.
+
+    from assistant.skill import Skill, Context, intent
+
+    class Weather(Skill):
+        @intent("forecast")
+        async def forecast(self, ctx: Context) -> None:
+            if await ctx.confirm("ask_umbrella"):
+                ctx.say("umbrella")
+
+A handler runs as a task; `confirm`, `choose` and `ask` say a question, end the turn,
+and resume the handler with the user's next utterance. "Never mind" or a timeout raise
+`Cancelled` inside the handler, which may catch it to clean up.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from .nlu.types import ParseResult
+
+if TYPE_CHECKING:
+    from .dialogue import Conversation
+
+T = TypeVar("T")
+Handler = Callable[[Any, "Context"], Awaitable[None]]
+
+
+class Cancelled(Exception):
+    """Raised inside a handler waiting for an answer when the user says "never mind", the question
+    times out, an answer stays unclear, or a new request replaces it. `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    """One choice offered to the user."""
+
+    label: str
+    """How the option is said aloud ("the coffee beans")."""
+    value: T
+    """What the handler gets back when the user picks it."""
+    id: str = ""
+    """A stable id for the turn JSON (e.g. a SKU)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The user's reply to `ask`."""
+
+    text: str
+    """The whole utterance."""
+    value: str
+    """The requested slot's value if the NLU found it, else the whole utterance."""
+    parse: ParseResult
+    """The NLU's reading of the reply."""
+
+
+def intent(name: str, *, cancels_pending: bool = False) -> Callable[[Handler], Handler]:
+    """Mark an async method as the handler of the skill's intent `name` (as named in its nlu.yml).
+
+    With `cancels_pending=True`, saying this intent while the same skill waits for an answer
+    cancels that question (like "never mind") instead of starting the handler; e.g. "cancel the order"
+    while an order proposal waits for a yes.
+    """
+
+    def mark(func: Handler) -> Handler:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"@intent({name!r}) handler {func.__qualname__} must be `async def`")
+        func.__assistant_intent__ = name  # type: ignore[attr-defined]
+        func.__assistant_cancels__ = cancels_pending  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+@dataclass
+class SkillEnv:
+    """What the framework hands a skill at set-up."""
+
+    config: Any
+    """The whole validated `Config`."""
+    settings: Any
+    """The skill's own settings, validated into its `Settings` dataclass (or a dict if it has none)."""
+    services: dict[str, Any] = field(default_factory=dict)
+    """Shared services by name (`db`, `retailer`, `orders`, `clock`)."""
+
+
+class Skill:
+    """Base class of a skill. Subclasses declare handlers with `@intent` and may override `setup`."""
+
+    name: ClassVar[str] = ""
+    """Skill name; defaults to its folder name. Intents are published as `<name>.<intent>`."""
+    Settings: ClassVar[type | None] = None
+    """Optional frozen dataclass for this skill's settings under `skills.settings.<name>` in config.yml."""
+    description: ClassVar[dict[str, str]] = {}
+    """What the skill can do, per language, for help listings."""
+
+    def __init__(self, env: SkillEnv) -> None:
+        self.env = env
+
+    async def setup(self) -> None:
+        """Called once after loading, before the first turn (open resources, build indexes)."""
+
+    @classmethod
+    def handlers(cls) -> dict[str, str]:
+        """Map of intent name → method name for every `@intent` method."""
+        found: dict[str, str] = {}
+        for attr, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
+            name = getattr(member, "__assistant_intent__", None)
+            if name:
+                found[name] = attr
+        return found
+
+    @classmethod
+    def cancelling_intents(cls) -> set[str]:
+        """Intents that cancel this skill's open question (see `intent(cancels_pending=...)`)."""
+        return {
+            name for name, attr in cls.handlers().items()
+            if getattr(getattr(cls, attr), "__assistant_cancels__", False)
+        }
+
+
+class Context:
+    """One request being handled: what was said, and how to answer."""
+
+    def __init__(self, conversation: Conversation, skill_name: str, parse: ParseResult) -> None:
+        self._conversation = conversation
+        self.skill_name = skill_name
+        self.parse = parse
+
+    @property
+    def text(self) -> str:
+        """The utterance that started this request."""
+        return self.parse.text
+
+    @property
+    def lang(self) -> str:
+        """The conversation language (`en`, `fr`)."""
+        return self._conversation.lang
+
+    @property
+    def now(self) -> datetime:
+        """Current time (aware UTC), from the framework clock."""
+        return self._conversation.clock()
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """This skill's per-conversation state; survives across requests in one conversation."""
+        return self._conversation.skill_state.setdefault(self.skill_name, {})
+
+    def slot(self, name: str) -> str | None:
+        """The value of entity `name` in the utterance, if the NLU found one."""
+        found = self.parse.entity(name)
+        return found.value if found else None
+
+    def render(self, key: str, **values: Any) -> str:
+        """A response template of this skill in the conversation language, filled in."""
+        return self._conversation.render(self.skill_name, key, values)
+
+    def say(self, key: str, **values: Any) -> None:
+        """Add a templated sentence to the reply."""
+        self._conversation.add_reply(self.render(key, **values))
+
+    def emit(self, type_: str, **data: Any) -> None:
+        """Record a structured event for this turn (shown in `--json` output and to tests)."""
+        self._conversation.add_event({"type": type_, **data})
+
+    async def confirm(self, key: str, **values: Any) -> bool:
+        """Ask a yes/no question; True only for an explicit yes. Raises `Cancelled`."""
+        self.say(key, **values)
+        result = await self._conversation.wait_for("confirmation", self.skill_name)
+        return bool(result)
+
+    async def choose(
+        self,
+        key: str,
+        options: Sequence[Option[T]],
+        resolve: Callable[[str, Sequence[Option[T]]], Option[T] | None] | None = None,
+        **values: Any,
+    ) -> Option[T]:
+        """Offer options and return the one picked. `resolve` maps an answer to an option
+        (default: ordinals and fuzzy label match). Raises `Cancelled`."""
+        self.say(key, **values)
+        picked = await self._conversation.wait_for("choice", self.skill_name, options=list(options), resolve=resolve)
+        return picked  # type: ignore[no-any-return]
+
+    async def ask(self, key: str, slot: str, **values: Any) -> Answer:
+        """Ask for a missing slot and return the answer. Raises `Cancelled`."""
+        self.say(key, **values)
+        answer = await self._conversation.wait_for(f"slot:{slot}", self.skill_name, slot=slot)
+        return answer  # type: ignore[no-any-return]
+
+    def service(self, name: str) -> Any:
+        """A shared framework service (`db`, `retailer`, `orders`, `clock`)."""
+        return self._conversation.services[name]

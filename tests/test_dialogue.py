@@ -1,0 +1,166 @@
+"""The dialogue manager: routing, resuming a waiting handler, never mind, timeouts, re-asking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from assistant.dialogue import Conversation
+from assistant.loader import LoadedSkill
+from assistant.nlu.types import Entity, IntentScore, ParseResult
+from assistant.skill import Cancelled, Context, Option, Skill, SkillEnv, intent
+from assistant.templates import Templates
+
+# A keyword parser standing in for Rasa (the real one is exercised in the NLU and golden tests).
+RULES = {
+    "yes": "core.affirm", "no": "core.deny", "never mind": "core.cancel",
+    "buy": "toy.buy", "drop it": "toy.drop", "hello": "toy.hello",
+}
+
+
+class KeywordParser:
+    async def parse(self, text: str, lang: str) -> ParseResult:
+        for key, name in RULES.items():
+            if text.startswith(key):
+                entities = ()
+                if name == "toy.buy" and len(text) > 4:
+                    entities = (Entity("product", text[4:], 4, len(text)),)
+                return ParseResult(text, lang, IntentScore(name, 0.95), entities)
+        return ParseResult(text, lang, IntentScore("toy.hello", 0.1))
+
+
+class Toy(Skill):
+    name = "toy"
+
+    @intent("hello")
+    async def hello(self, ctx: Context) -> None:
+        ctx.say("hi")
+
+    @intent("buy")
+    async def buy(self, ctx: Context) -> None:
+        product = ctx.slot("product")
+        if product is None:
+            product = (await ctx.ask("what", slot="product")).value
+        if product == "tea":
+            picked = await ctx.choose("which", [Option("green tea", "green"), Option("black tea", "black")])
+            product = picked.value
+        try:
+            if await ctx.confirm("sure", product=product):
+                ctx.emit("bought", product=product)
+                ctx.say("done", product=product)
+            else:
+                ctx.say("declined")
+        except Cancelled as err:
+            ctx.emit("cancelled", reason=err.reason)
+            raise
+
+    @intent("drop", cancels_pending=True)
+    async def drop(self, ctx: Context) -> None:
+        ctx.say("nothing")
+
+
+TEMPLATES = {
+    "hi": ["Hello!"], "what": ["What should I buy?"], "which": ["Green or black?"],
+    "sure": ["Buy {product}?"], "done": ["Bought {product}."], "declined": ["Not buying."], "nothing": ["Nothing to drop."],
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def conversation(clock: Clock) -> Conversation:
+    skill = Toy(SkillEnv(config=None, settings={}))
+    loaded = LoadedSkill(
+        "toy", skill, Path("."), {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
+        Templates("toy", {"en": TEMPLATES}),
+    )
+    return Conversation([loaded], KeywordParser(), lang="en", services={}, threshold=0.5, timeout_s=60, clock=clock)
+
+
+async def test_yes_resumes_the_waiting_handler(conversation: Conversation) -> None:
+    first = await conversation.handle("buy milk")
+    assert (first.reply, first.expecting, first.skill) == ("Buy milk?", "confirmation", "toy")
+    second = await conversation.handle("yes")
+    assert second.reply == "Bought milk."
+    assert second.expecting is None
+    assert second.events == ({"type": "bought", "product": "milk"},)
+
+
+async def test_no_declines(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    result = await conversation.handle("no")
+    assert result.reply == "Not buying."
+    assert result.events == ()
+
+
+async def test_never_mind_cancels_and_handler_sees_it(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    result = await conversation.handle("never mind")
+    assert result.reply == "OK, cancelled."
+    assert result.events == ({"type": "cancelled", "reason": "user"},)
+    assert (await conversation.handle("yes")).reply == "There's nothing waiting for an answer right now."
+
+
+async def test_unclear_answer_is_asked_again_then_dropped(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    again = await conversation.handle("mumble")
+    assert again.reply == "Sorry, please answer yes or no."
+    assert again.expecting == "confirmation"
+    dropped = await conversation.handle("mumble mumble")
+    assert dropped.expecting is None
+    assert dropped.events == ({"type": "cancelled", "reason": "unclear"},)
+    assert "bought" not in [e["type"] for e in dropped.events]
+
+
+async def test_timeout_drops_the_question_and_a_late_yes_buys_nothing(conversation: Conversation, clock: Clock) -> None:
+    await conversation.handle("buy milk")
+    clock.now += timedelta(seconds=61)
+    late = await conversation.handle("yes")
+    assert late.reply.startswith("I stopped waiting")
+    assert {"type": "cancelled", "reason": "timeout"} in late.events
+    assert not [e for e in late.events if e["type"] == "bought"]
+
+
+async def test_missing_slot_then_choice_then_confirmation(conversation: Conversation) -> None:
+    assert (await conversation.handle("buy")).expecting == "slot:product"
+    choice = await conversation.handle("tea")
+    assert (choice.reply, choice.expecting) == ("Green or black?", "choice")
+    unclear = await conversation.handle("coffee")
+    assert unclear.reply == "Sorry, which one: green tea or black tea?"
+    confirm = await conversation.handle("the second one")
+    assert confirm.reply == "Buy black?"
+    assert (await conversation.handle("yes")).reply == "Bought black."
+
+
+async def test_a_new_request_replaces_an_open_question(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    result = await conversation.handle("buy bread")
+    assert result.reply == "Buy bread?"
+    assert {"type": "cancelled", "reason": "superseded"} in result.events
+    assert (await conversation.handle("yes")).events == ({"type": "bought", "product": "bread"},)
+
+
+async def test_cancelling_intent_of_the_waiting_skill_cancels(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    result = await conversation.handle("drop it")
+    assert result.events == ({"type": "cancelled", "reason": "user"},)
+    assert result.expecting is None
+
+
+async def test_low_confidence_is_not_understood(conversation: Conversation) -> None:
+    result = await conversation.handle("qwerty")
+    assert result.skill is None
+    assert result.reply.startswith("Sorry, I didn't understand")
