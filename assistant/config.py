@@ -100,7 +100,7 @@ class Config:
     """Retailer adapter."""
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
     """Dialogue manager."""
-    base_dir: str = ""
+    base_dir: str = field(default="", metadata={"internal": True})
     """Folder relative paths are resolved against (set from the config file's location, not from YAML)."""
 
     def validate(self, path: str) -> None:

@@ -95,6 +95,10 @@ def _describe(tp: Any) -> str:
     return _NAMES.get(tp, getattr(tp, "__name__", str(tp)))
 
 
+def _public(fields: dict[str, dataclasses.Field[Any]]) -> list[str]:
+    return [name for name, f in fields.items() if not f.metadata.get("internal")]
+
+
 def from_mapping(cls: type[T], data: Any, path: str = "") -> T:
     """Build dataclass `cls` from a mapping; missing keys take the field defaults."""
     if data is None:
@@ -107,7 +111,7 @@ def from_mapping(cls: type[T], data: Any, path: str = "") -> T:
     if unknown:
         key = unknown[0]
         raise ConfigError(
-            f"{_join(path, key)}: unknown key (expected one of: {', '.join(sorted(fields))})"
+            f"{_join(path, key)}: unknown key (expected one of: {', '.join(sorted(_public(fields)))})"
         )
     kwargs = {}
     for name, field in fields.items():
