@@ -1,0 +1,3 @@
+"""Fixtures shared by tests/ and skills/*/tests/."""
+
+pytest_plugins = ["tests.fixtures"]

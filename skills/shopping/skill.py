@@ -1,0 +1,268 @@
+"""Intent handlers of the shopping skill."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.errors import ConfigError, RetailerError, RetailerUnavailable
+from assistant.history import HistoryProduct, household_products
+from assistant.lang.numbers import find_quantity, parse_number
+from assistant.money import parse_money
+from assistant.orders import OrderBook
+from assistant.retailers.base import OrderItem, Quote, Retailer
+from assistant.skill import Cancelled, Context, Option, Skill, intent
+
+from . import phrasing
+from .matching import Candidate, MatchResult, ProductMatcher
+from .query import product_query
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits on what one spoken request may order."""
+
+    max_quantity: int = 12
+    """Most units of one product in one order."""
+    max_order_total: str = "150.00"
+    """Largest order total, in the order's currency (decimal)."""
+
+    def validate(self, path: str) -> None:
+        if self.max_quantity < 1:
+            raise ConfigError(f"{path}.max_quantity: expected a positive integer")
+        try:
+            parse_money(self.max_order_total, "EUR")
+        except ValueError as err:
+            raise ConfigError(f"{path}.max_order_total: expected a decimal amount like \"150.00\"") from err
+
+
+@dataclass(frozen=True)
+class ShoppingSettings:
+    """Settings under `skills.settings.shopping`."""
+
+    limits: Limits = field(default_factory=Limits)
+    """Per-order safety limits."""
+
+
+class ShoppingSkill(Skill):
+    """Reorder what the household already buys; say what it found, place it only after a yes."""
+
+    name = "shopping"
+    Settings = ShoppingSettings
+    description = {
+        "en": "reorder things you have bought before, tell you your last order and its delivery status, cancel an order",
+        "fr": "recommander ce que vous achetez déjà, dire votre dernière commande et sa livraison, annuler une commande",
+    }
+
+    async def setup(self) -> None:
+        self._matchers: dict[tuple[str, tuple[tuple[str, int], ...]], ProductMatcher] = {}
+
+    # --- services --------------------------------------------------------
+    @property
+    def orders(self) -> OrderBook:
+        return self.env.services["orders"]  # type: ignore[no-any-return]
+
+    @property
+    def retailer(self) -> Retailer:
+        return self.env.services["retailer"]  # type: ignore[no-any-return]
+
+    def _history(self) -> list[HistoryProduct]:
+        return household_products(self.env.services["db"])
+
+    def _matcher(self, products: list[HistoryProduct], lang: str) -> ProductMatcher:
+        """One matcher per history state: rebuilt only when the history changes."""
+        key = (lang, tuple((p.sku, p.times_ordered) for p in products))
+        if key not in self._matchers:
+            self._matchers.clear()
+            candidates = [Candidate(p.sku, p.name, p.brand, p.times_ordered, p.last_ordered) for p in products]
+            self._matchers[key] = ProductMatcher(candidates, lang)
+        return self._matchers[key]
+
+    # --- reorder ---------------------------------------------------------
+    @intent("reorder")
+    async def reorder(self, ctx: Context) -> None:
+        query = product_query(ctx.parse, ctx.lang)
+        if not query:
+            answer = await ctx.ask("ask_product", slot="product")
+            query = answer.value
+        products = self._history()
+        if not products:
+            ctx.emit("not_found", query=query)
+            ctx.say("empty_history")
+            return
+        by_sku = {p.sku: p for p in products}
+        matcher = self._matcher(products, ctx.lang)
+        product = await self._pick(ctx, matcher, matcher.match(query), query, by_sku)
+        if product is None:
+            return
+        quantity = self._quantity(ctx) or product.last_quantity or 1
+        await self._propose_and_place(ctx, product, quantity)
+
+    async def _pick(
+        self, ctx: Context, matcher: ProductMatcher, result: MatchResult, query: str, by_sku: dict[str, HistoryProduct]
+    ) -> HistoryProduct | None:
+        if result.status == "none":
+            ctx.emit("not_found", query=query)
+            ctx.say("not_found", query=query)
+            return None
+        if result.status == "match":
+            return by_sku[result.best[0].candidate.sku]
+        options = [Option(label=s.candidate.name, value=s.candidate, id=s.candidate.sku) for s in result.best]
+        ctx.emit("clarification", options=[{"sku": o.id, "name": o.label} for o in options])
+
+        def resolve(answer: str, opts: Any) -> Option[Candidate] | None:
+            chosen = matcher.choose(answer, [o.value for o in opts])
+            return next((o for o in opts if chosen is not None and o.value.sku == chosen.sku), None)
+
+        try:
+            picked = await ctx.choose("which", options, resolve=resolve, options=phrasing.either([o.label for o in options], ctx.lang))
+        except Cancelled as err:
+            if err.reason == "user":
+                ctx.say("nothing_ordered")
+            return None
+        return by_sku[picked.value.sku]
+
+    def _quantity(self, ctx: Context) -> int | None:
+        spoken = ctx.slot("quantity")
+        if spoken:
+            number = parse_number(spoken, ctx.lang)
+            if number:
+                return number
+        product = ctx.parse.entity("product")
+        text = ctx.text
+        if product is not None:  # numbers inside the product name ("1 kg") are not quantities
+            text = text[: product.start] + " " * (product.end - product.start) + text[product.end :]
+        found = find_quantity(text, ctx.lang)
+        return found[0] if found else None
+
+    async def _propose_and_place(self, ctx: Context, product: HistoryProduct, quantity: int) -> None:
+        limits: Limits = self.env.settings.limits
+        if quantity > limits.max_quantity:
+            ctx.say("too_many", quantity=quantity, max=limits.max_quantity)
+            return
+        try:
+            quote = await self.retailer.quote([OrderItem(product.sku, quantity)])
+        except RetailerError as err:
+            log.warning("quote failed: %s", err)
+            ctx.say("shop_down")
+            return
+        line = quote.lines[0]
+        if not line.available:
+            ctx.say("out_of_stock", name=line.name)
+            return
+        limit_minor = parse_money(limits.max_order_total, quote.currency)
+        if quote.total_minor > limit_minor:
+            ctx.say("over_limit", total=phrasing.money(quote.total_minor, quote.currency, ctx.lang),
+                    limit=phrasing.money(limit_minor, quote.currency, ctx.lang))
+            return
+        order = self.orders.propose([OrderItem(product.sku, quantity)], quote, ctx.lang)
+        ctx.emit("order_proposed", order_id=order.id, items=_items(quote), total_minor=quote.total_minor, currency=quote.currency)
+        try:
+            yes = await ctx.confirm(*self._proposal(ctx, product, quantity, quote))
+        except Cancelled as err:
+            self.orders.decline(order.id)
+            ctx.emit("order_cancelled", order_id=order.id)
+            if err.reason in ("user", "superseded"):
+                ctx.say("not_ordering", name=line.name)
+            elif err.reason == "unclear":
+                ctx.say("nothing_ordered")
+            return
+        if not yes:
+            self.orders.decline(order.id)
+            ctx.emit("order_cancelled", order_id=order.id)
+            ctx.say("declined")
+            return
+        await self._place(ctx, order.id, quote)
+
+    def _proposal(self, ctx: Context, product: HistoryProduct, quantity: int, quote: Quote) -> tuple[str, dict[str, Any]]:
+        line = quote.lines[0]
+        values = {
+            "name": line.name,
+            "quantity": quantity,
+            "unit_price": phrasing.money(line.unit_price_minor, line.currency, ctx.lang),
+            "total": phrasing.money(quote.total_minor, quote.currency, ctx.lang),
+            "when": phrasing.day(quote.delivery_estimate, ctx.now, ctx.lang),
+            "usually": ctx.render("usually" if product.times_ordered > 1 else "last_time"),
+        }
+        return ("proposal_one" if quantity == 1 else "proposal_many"), values
+
+    async def _place(self, ctx: Context, order_id: str, quote: Quote) -> None:
+        self.orders.confirm(order_id)
+        try:
+            order = await self.orders.place(order_id)
+        except RetailerUnavailable as err:
+            log.warning("placement of %s not confirmed: %s", order_id, err)
+            ctx.emit("order_pending", order_id=order_id)
+            ctx.say("unconfirmed")
+            return
+        except RetailerError as err:
+            ctx.emit("order_failed", order_id=order_id, reason=err.message)
+            ctx.say("failed", reason=err.message)
+            return
+        ctx.emit("order_placed", order_id=order.id, retailer_order_id=order.retailer_order_id,
+                 items=_items(quote), total_minor=order.total_minor, currency=order.currency)
+        summary = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in quote.lines], ctx.lang)
+        when = phrasing.day(order.delivery_estimate or quote.delivery_estimate, ctx.now, ctx.lang)
+        ctx.say("placed", id=order.retailer_order_id, items=summary,
+                total=phrasing.money(order.total_minor, order.currency, ctx.lang), when=when)
+
+    # --- questions about orders -------------------------------------------
+    @intent("last_order")
+    async def last_order(self, ctx: Context) -> None:
+        found = self.orders.last_order()
+        if found is None:
+            ctx.say("no_orders")
+            return
+        order, lines = found
+        items = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in lines], ctx.lang)
+        ctx.say("last_order", when=phrasing.day(order.created_at, ctx.now, ctx.lang), items=items,
+                total=phrasing.money(order.total_minor, order.currency, ctx.lang))
+
+    @intent("order_status")
+    async def order_status(self, ctx: Context) -> None:
+        found = self.orders.last_placed()
+        if found is None:
+            ctx.say("status_none")
+            return
+        order, lines = found
+        try:
+            order = await self.orders.refresh(order.id)
+        except RetailerError as err:
+            log.warning("status refresh failed: %s", err)
+        items = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in lines], ctx.lang)
+        when = phrasing.day(order.delivery_estimate, ctx.now, ctx.lang) if order.delivery_estimate else ""
+        ctx.emit("order_status", order_id=order.id, retailer_order_id=order.retailer_order_id, state=str(order.state))
+        ctx.say(f"status_{order.state}", id=order.retailer_order_id or order.id, items=items, when=when)
+
+    @intent("cancel_order", cancels_pending=True)
+    async def cancel_order(self, ctx: Context) -> None:
+        found = self.orders.last_cancellable()
+        if found is None:
+            ctx.say("nothing_to_cancel")
+            return
+        order, lines = found
+        items = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in lines], ctx.lang)
+        label = order.retailer_order_id or order.id
+        try:
+            if not await ctx.confirm("confirm_cancel", id=label, items=items):
+                ctx.say("keep_order", id=label)
+                return
+        except Cancelled:
+            ctx.say("keep_order", id=label)
+            return
+        result = await self.orders.cancel(order.id)
+        if result.cancelled:
+            ctx.emit("order_cancelled", order_id=order.id)
+            ctx.say("order_cancelled", id=label)
+        else:
+            ctx.say("cannot_cancel", id=label, reason=result.reason)
+
+
+def _items(quote: Quote) -> list[dict[str, Any]]:
+    return [
+        {"sku": l.sku, "name": l.name, "quantity": l.quantity, "unit_price_minor": l.unit_price_minor, "currency": l.currency}
+        for l in quote.lines
+    ]
