@@ -57,6 +57,14 @@ class App:
     def services(self) -> dict[str, Any]:
         return {"db": self.engine, "retailer": self.retailer, "orders": self.orders, "clock": self.clock}
 
+    async def close(self) -> None:
+        """Release what the app holds: the NLU client's connections, the in-process shop, the database."""
+        for resource in (self.nlu, self.retailer):
+            closer = getattr(resource, "aclose", None)
+            if closer is not None:
+                await closer()
+        self.engine.dispose()
+
 
 async def build_app(
     config: Config,
@@ -67,12 +75,14 @@ async def build_app(
 ) -> App:
     """Open the household, resume interrupted orders, load skills and attach to (or start) the NLU."""
     engine = open_db(config.db_path)
-    retailer = create_retailer(config, engine)
+    retailer = create_retailer(config, engine, clock)
     orders = OrderBook(engine, retailer, clock)
     resumed = await orders.reconcile()
     for order in resumed:
-        progress(f"Resumed interrupted order {order.id}: now {order.state}"
-                 + (f" ({order.retailer_order_id})" if order.retailer_order_id else ""))
+        progress(
+            f"Resumed interrupted order {order.id}: now {order.state}"
+            + (f" ({order.retailer_order_id})" if order.retailer_order_id else "")
+        )
     services = {"db": engine, "retailer": retailer, "orders": orders, "clock": clock}
     skills = load_skills(config, services)
     for loaded in skills:

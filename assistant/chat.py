@@ -7,10 +7,12 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TextIO
 
 from .app import App, build_app
 from .config import Config
 from .dialogue import Conversation
+from .errors import ConfigError
 from .turn import TurnResult
 
 HELP = """Commands: /lang en|fr  switch language · /state  show the dialogue state · /quit  leave (or Ctrl-D)"""
@@ -19,7 +21,9 @@ HELP = """Commands: /lang en|fr  switch language · /state  show the dialogue st
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser("chat", help="talk to the assistant by typing (no microphone needed)")
     p.add_argument("--lang", choices=["en", "fr"], help="conversation language (default: config.yml's language)")
-    p.add_argument("--debug", action="store_true", help="show intent, entities, skill, dialogue state and timings per turn")
+    p.add_argument(
+        "--debug", action="store_true", help="show intent, entities, skill, dialogue state and timings per turn"
+    )
     p.add_argument("--script", metavar="FILE", help="read user lines from FILE ('-' for stdin) instead of a prompt")
     p.add_argument("--json", action="store_true", help="print one JSON object per user line on stdout")
     p.set_defaults(func=run_chat, is_async=True)
@@ -30,11 +34,13 @@ def progress(message: str) -> None:
 
 
 async def run_chat(args: argparse.Namespace, config: Config) -> int:
-    app = await build_app(config, progress)
     lang = args.lang or config.language
-    if args.lang and args.lang not in config.languages:
-        progress(f"error: language {args.lang!r} is not in config.yml's languages {config.languages}")
-        return 2
+    if lang not in config.languages:
+        raise ConfigError(
+            f"--lang {lang}: not in config.yml's languages {config.languages}",
+            hint="add it to `languages` in config.yml",
+        )
+    app = await build_app(config, progress)
     _warn_if_empty(app)
     conversation = app.conversation(lang)
     interactive = args.script is None and sys.stdin.isatty()
@@ -43,15 +49,14 @@ async def run_chat(args: argparse.Namespace, config: Config) -> int:
     try:
         async for line in _lines(args.script, config.home, interactive):
             if line.startswith("/"):
-                conversation = _command(line, conversation, app)
-                if conversation is None:
+                if not _command(line, conversation, app, out=sys.stderr if args.json else sys.stdout):
                     break
                 continue
             result = await conversation.handle(line)
             _show(result, conversation, args)
     finally:
-        if conversation is not None:
-            await conversation.close()
+        await conversation.close()
+        await app.close()
     return 0
 
 
@@ -79,19 +84,19 @@ async def _lines(script: str | None, home: Path, interactive: bool) -> AsyncIter
             yield line
 
 
-def _command(line: str, conversation: Conversation, app: App) -> Conversation | None:
-    """REPL slash commands; returns the conversation to continue with, or None to quit."""
+def _command(line: str, conversation: Conversation, app: App, out: TextIO) -> bool:
+    """REPL slash commands (printed to `out`, stderr in --json mode); False means quit."""
     word, _, arg = line.partition(" ")
     if word in ("/quit", "/exit"):
-        return None
+        return False
     if word == "/lang" and arg.strip() in app.config.languages:
         conversation.lang = arg.strip()
-        print(f"language: {conversation.lang}")
+        print(f"language: {conversation.lang}", file=out)
     elif word == "/state":
-        print(json.dumps(_state(conversation), ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(_state(conversation), ensure_ascii=False, indent=2, default=str), file=out)
     else:
-        print(HELP)
-    return conversation
+        print(HELP, file=out)
+    return True
 
 
 def _state(conversation: Conversation) -> dict[str, object]:

@@ -1,43 +1,22 @@
-"""Default resolution of an answer to "which one?": ordinals ("the second", "le premier", "2") or a label match."""
+"""Default resolution of an answer to "which one?": a clear label match, else an ordinal ("the second")."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
 
 from rapidfuzz import fuzz
 
+from .lang.numbers import find_ordinal
+from .lang.text import fold
 from .skill import Option
 
 T = TypeVar("T")
 
-_ORDINALS = {
-    "en": {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3,
-           "fourth": 4, "four": 4, "last": -1, "latter": -1, "former": 1},
-    "fr": {"premier": 1, "premiere": 1, "un": 1, "une": 1, "deuxieme": 2, "second": 2, "seconde": 2, "deux": 2,
-           "troisieme": 3, "trois": 3, "quatrieme": 4, "quatre": 4, "dernier": -1, "derniere": -1},
-}
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents, for comparisons."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
 
 def ordinal(text: str, lang: str, count: int) -> int | None:
     """0-based index named by an ordinal or digit in `text`, if any."""
-    words = re.findall(r"[\w']+", fold(text))
-    table = _ORDINALS.get(lang, {})
-    for word in words:
-        if word.isdigit() and 1 <= int(word) <= count:
-            return int(word) - 1
-        n = table.get(word)
-        if n is not None and (n == -1 or n <= count):
-            return count - 1 if n == -1 else n - 1
-    return None
+    return find_ordinal(text, lang, count)
 
 
 def resolve_choice(answer: str, options: Sequence[Option[T]], lang: str) -> Option[T] | None:

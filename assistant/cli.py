@@ -20,15 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Offline, privacy-first voice shopping assistant.")
     parser.add_argument("--config", metavar="FILE", help="config file (default: ./config.yml or $ASSISTANT_CONFIG)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log more")
-    parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors (also on with a command's --debug)")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full traceback on errors (also on with a command's --debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.register(sub)
     from . import history, orders
-    from .nlu import commands as nlu_commands
     from .loader import discover, nlu_sources
+    from .nlu import commands as nlu_commands
+    from .retailers import registry as retailer_registry
 
     history.register(sub)
     orders.register(sub)
+    retailer_registry.register(sub)
     nlu_commands.register(sub, lambda config: nlu_sources(config, discover(config)))
     return parser
 
@@ -61,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `assistant history list | head`: the reader left; nothing to report.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

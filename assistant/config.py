@@ -56,12 +56,16 @@ class NLUConfig:
     """Folder of the Rasa Python 3.10 environment (relative to the config file)."""
     models_dir: str = "models/nlu"
     """Where trained models are cached by fingerprint (relative to the config file)."""
+    idle_stop_s: float = 1800.0
+    """A worker the assistant started stops after this long without a parse request (0: never)."""
 
     def validate(self, path: str) -> None:
         if not 0.0 <= self.confidence_threshold <= 1.0:
             raise ConfigError(f"{path}.confidence_threshold: expected a number between 0 and 1")
         if not 0 < self.port < 65536:
             raise ConfigError(f"{path}.port: expected a port number between 1 and 65535")
+        if self.idle_stop_s < 0:
+            raise ConfigError(f"{path}.idle_stop_s: expected 0 or more seconds")
 
 
 @dataclass(frozen=True)
@@ -152,4 +156,6 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     try:
         return from_mapping(Config, data)
     except ConfigError as err:
-        raise ConfigError(f"{cfg_path.name}: {err.message}", hint="fix config.yml or see docs/configuration.md") from err
+        raise ConfigError(
+            f"{cfg_path.name}: {err.message}", hint="fix config.yml or see docs/configuration.md"
+        ) from err

@@ -23,6 +23,13 @@ log = logging.getLogger(__name__)
 
 #: A new request with at least this confidence replaces an unanswered question.
 SUPERSEDE_CONFIDENCE = 0.75
+#: What to say when a framework intent (yes, no, never mind) arrives with no question open;
+#: any other framework intent (out_of_scope) is "not understood".
+CORE_WITHOUT_QUESTION = {
+    "core.affirm": "nothing_pending",
+    "core.deny": "nothing_pending",
+    "core.cancel": "nothing_to_cancel",
+}
 
 
 class Parser(Protocol):
@@ -107,9 +114,18 @@ class Conversation:
         started = time.perf_counter()
         self.turn += 1
         self._reply, self._events = [], []
-        parse = await self.nlu.parse(text, self.lang)
-        nlu_ms = (time.perf_counter() - started) * 1000
-        skill = await self._dispatch(parse)
+        skill: str | None = None
+        try:
+            parse = await self.nlu.parse(text, self.lang)
+        except AssistantError as err:
+            # Any open question stays open: the user can answer again once the NLU is back.
+            log.error("NLU failed: %s", err)
+            parse = ParseResult(text, self.lang, None)
+            self._say_core("nlu_unavailable", message=err.message)
+            nlu_ms = (time.perf_counter() - started) * 1000
+        else:
+            nlu_ms = (time.perf_counter() - started) * 1000
+            skill = await self._dispatch(parse)
         total_ms = (time.perf_counter() - started) * 1000
         return TurnResult(
             turn=self.turn,
@@ -164,7 +180,7 @@ class Conversation:
             self._say_core("not_understood")
             return None
         if intent.name.startswith(f"{CORE_SKILL}."):
-            self._say_core("nothing_pending" if intent.name != "core.cancel" else "nothing_to_cancel")
+            self._say_core(CORE_WITHOUT_QUESTION.get(intent.name, "not_understood"))
             return None
         target = self.handlers.get(intent.name)
         if target is None:
@@ -226,7 +242,10 @@ class Conversation:
             self._say_core("say_yes_or_no")
         elif p.kind == "choice":
             labels = [o.label for o in p.options]
-            self._say_core("say_which", options=self.render(CORE_SKILL, "or_list", {"first": ", ".join(labels[:-1]), "last": labels[-1]}))
+            self._say_core(
+                "say_which",
+                options=self.render(CORE_SKILL, "or_list", {"first": ", ".join(labels[:-1]), "last": labels[-1]}),
+            )
         else:
             self._say_core("say_again")
 

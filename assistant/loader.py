@@ -1,4 +1,4 @@
-"""Find, import and check skills: folders under `skills.paths`, or packages in the `assistant.skills` entry-point group."""
+"""Find, import and check skills: folders under `skills.paths`, or packages in the `assistant.skills` entry points."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import importlib.util
 import inspect
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -73,7 +74,9 @@ def _import_folder(folder: Path) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     sys.modules.setdefault("assistant_skills", ModuleType("assistant_skills"))
-    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     if spec is None or spec.loader is None:
         raise SkillError(f"cannot import skill folder {folder}")
     module = importlib.util.module_from_spec(spec)
@@ -90,11 +93,12 @@ def _import_folder(folder: Path) -> ModuleType:
 
 def _skill_class(module: ModuleType, folder: Path) -> type[Skill]:
     classes = [
-        obj for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, Skill) and obj is not Skill
+        obj for obj in vars(module).values() if inspect.isclass(obj) and issubclass(obj, Skill) and obj is not Skill
     ]
     if len(classes) != 1:
-        raise SkillError(f"skill folder {folder} must export exactly one Skill subclass from __init__.py, found {len(classes)}")
+        raise SkillError(
+            f"skill folder {folder} must export exactly one Skill subclass from __init__.py, found {len(classes)}"
+        )
     return classes[0]
 
 
@@ -121,7 +125,7 @@ def _nlu_intents(path: Path) -> set[str]:
     return {str(item["intent"]) for item in data.get("nlu", []) or [] if isinstance(item, dict) and "intent" in item}
 
 
-def check_skill(name: str, folder: Path, cls: type[Skill], langs: list[str]) -> None:
+def check_skill(name: str, folder: Path, cls: type[Skill], langs: Sequence[str]) -> None:
     """Load-time checks: every handler has examples in every language, every intent has a handler."""
     handled = set(cls.handlers())
     for lang in langs:

@@ -123,8 +123,7 @@ class Skill:
     def cancelling_intents(cls) -> set[str]:
         """Intents that cancel this skill's open question (see `intent(cancels_pending=...)`)."""
         return {
-            name for name, attr in cls.handlers().items()
-            if getattr(getattr(cls, attr), "__assistant_cancels__", False)
+            name for name, attr in cls.handlers().items() if getattr(getattr(cls, attr), "__assistant_cancels__", False)
         }
 
 

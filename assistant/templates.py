@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ class Templates:
         self.by_lang = by_lang
 
     @classmethod
-    def load(cls, owner: str, locales_dir: Path, langs: list[str]) -> Templates:
+    def load(cls, owner: str, locales_dir: Path, langs: Sequence[str]) -> Templates:
         """Read `<locales_dir>/<lang>/responses.yml` for each language (a missing file is an empty set)."""
         by_lang = {lang: _read(locales_dir / lang / "responses.yml") for lang in langs}
         return cls(owner, by_lang)
@@ -41,7 +42,9 @@ class Templates:
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError) as err:
-            raise SkillError(f"skill {self.owner!r} response {key!r} ({lang}): cannot fill {template!r}: {err}") from err
+            raise SkillError(
+                f"skill {self.owner!r} response {key!r} ({lang}): cannot fill {template!r}: {err}"
+            ) from err
 
 
 def placeholders(template: str) -> set[str]:

@@ -38,7 +38,9 @@ class TurnResult:
             "turn": self.turn,
             "lang": self.lang,
             "text": self.text,
-            "intent": {"name": self.intent.name, "confidence": round(self.intent.confidence, 4)} if self.intent else None,
+            "intent": {"name": self.intent.name, "confidence": round(self.intent.confidence, 4)}
+            if self.intent
+            else None,
             "entities": [e.as_json() for e in self.entities],
             "skill": self.skill,
             "reply": self.reply,

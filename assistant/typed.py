@@ -62,7 +62,7 @@ def convert(tp: Any, value: Any, path: str) -> Any:
             raise _fail(path, "a mapping", value)
         _, val_tp = get_args(tp) or (str, Any)
         return {str(k): convert(val_tp, v, _join(path, str(k))) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_mapping(tp, value, path)
     if tp is bool:
         if not isinstance(value, bool):
@@ -110,9 +110,7 @@ def from_mapping(cls: type[T], data: Any, path: str = "") -> T:
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
         key = unknown[0]
-        raise ConfigError(
-            f"{_join(path, key)}: unknown key (expected one of: {', '.join(sorted(_public(fields)))})"
-        )
+        raise ConfigError(f"{_join(path, key)}: unknown key (expected one of: {', '.join(sorted(_public(fields)))})")
     kwargs = {}
     for name, field in fields.items():
         if name in data:

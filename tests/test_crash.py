@@ -42,7 +42,11 @@ def write_config(tmp_path: Path, **retailer: object) -> Path:
 def run(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", "--config", str(config), *args],
-        input=stdin, capture_output=True, text=True, timeout=DEADLINE_S, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+        check=False,
     )
 
 
@@ -68,7 +72,11 @@ def chat_until_killed(config: Path, home: Path, shop_has_it: bool) -> None:
     """Propose, say yes, and SIGKILL the process inside the shop call."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--config", str(config), "chat", "--script", "-", "--json"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
     )
     assert proc.stdin and proc.stdout
     proc.stdin.write("reorder the coffee beans\n")
@@ -89,7 +97,9 @@ def chat_until_killed(config: Path, home: Path, shop_has_it: bool) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("shop_has_it", [False, True], ids=["killed before the shop got it", "killed before the shop answered"])
+@pytest.mark.parametrize(
+    "shop_has_it", [False, True], ids=["killed before the shop got it", "killed before the shop answered"]
+)
 def test_kill_between_yes_and_the_shop(
     shop_has_it: bool, nlu_client: NLUClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,8 +15,12 @@ from assistant.templates import Templates
 
 # A keyword parser standing in for Rasa (the real one is exercised in the NLU and golden tests).
 RULES = {
-    "yes": "core.affirm", "no": "core.deny", "never mind": "core.cancel",
-    "buy": "toy.buy", "drop it": "toy.drop", "hello": "toy.hello",
+    "yes": "core.affirm",
+    "no": "core.deny",
+    "never mind": "core.cancel",
+    "buy": "toy.buy",
+    "drop it": "toy.drop",
+    "hello": "toy.hello",
 }
 
 
@@ -62,8 +66,13 @@ class Toy(Skill):
 
 
 TEMPLATES = {
-    "hi": ["Hello!"], "what": ["What should I buy?"], "which": ["Green or black?"],
-    "sure": ["Buy {product}?"], "done": ["Bought {product}."], "declined": ["Not buying."], "nothing": ["Nothing to drop."],
+    "hi": ["Hello!"],
+    "what": ["What should I buy?"],
+    "which": ["Green or black?"],
+    "sure": ["Buy {product}?"],
+    "done": ["Bought {product}."],
+    "declined": ["Not buying."],
+    "nothing": ["Nothing to drop."],
 }
 
 
@@ -84,7 +93,10 @@ def clock() -> Clock:
 def conversation(clock: Clock) -> Conversation:
     skill = Toy(SkillEnv(config=None, settings={}))
     loaded = LoadedSkill(
-        "toy", skill, Path("."), {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
+        "toy",
+        skill,
+        Path("."),
+        {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
         Templates("toy", {"en": TEMPLATES}),
     )
     return Conversation([loaded], KeywordParser(), lang="en", services={}, threshold=0.5, timeout_s=60, clock=clock)

@@ -12,10 +12,34 @@ WEEKDAYS = {
     "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
 }
 MONTHS = {
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"],
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
 }
 RELATIVE = {
     "en": {0: "today", 1: "tomorrow", -1: "yesterday"},
@@ -29,7 +53,7 @@ def money(minor: int, currency: str, lang: str) -> str:
 
 
 def date(when: datetime, lang: str) -> str:
-    """"3 December" / "3 décembre" (with "1er" in French)."""
+    """ "3 December" / "3 décembre" (with "1er" in French)."""
     day = "1er" if lang == "fr" and when.day == 1 else str(when.day)
     return f"{day} {MONTHS[lang][when.month - 1]}"
 
@@ -47,12 +71,12 @@ def day(when: datetime, now: datetime, lang: str) -> str:
 
 
 def item(name: str, quantity: int, lang: str) -> str:
-    """"Oatly Oat Drink Barista 1 L" or "2 × Oatly Oat Drink Barista 1 L"."""
+    """ "Oatly Oat Drink Barista 1 L" or "2 × Oatly Oat Drink Barista 1 L"."""
     return name if quantity == 1 else f"{quantity} × {name}"
 
 
 def join(parts: Sequence[str], lang: str) -> str:
-    """"a, b and c" / "a, b et c"."""
+    """ "a, b and c" / "a, b et c"."""
     if len(parts) <= 1:
         return "".join(parts)
     word = " and " if lang == "en" else " et "
@@ -60,7 +84,7 @@ def join(parts: Sequence[str], lang: str) -> str:
 
 
 def either(parts: Sequence[str], lang: str) -> str:
-    """"a or b" / "a ou b"."""
+    """ "a or b" / "a ou b"."""
     if len(parts) <= 1:
         return "".join(parts)
     word = " or " if lang == "en" else " ou "

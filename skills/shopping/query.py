@@ -1,37 +1,125 @@
-"""What product the user named: the NLU's `product` slot, or the utterance without its command words."""
+"""What product the user named, as a span of the utterance.
+
+The NLU's `product` slot finds *where* the product is said, but a CRF trained on a few hundred examples
+often trims an unfamiliar modifier off its edges: "order green tea" comes back as `tea`, "dog shampoo"
+as `shampoo`. Matching the trimmed word would propose the household's everyday tea or shampoo, a
+product the user did not ask for. So the slot is an anchor: the mention is the run of words around it
+that are not command words ("order", "please", articles before the product, the quantity), with short
+links ("of", "à la") bridged when a product word follows. With no slot, the mention is every word of
+the utterance that is not a command word.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from assistant.lang.numbers import UNITS, parse_number
+from assistant.lang.text import fold
 from assistant.nlu.types import ParseResult
 
-#: Words that carry the command, not the product, when the slot extractor found no product.
-COMMAND_WORDS = {
-    "en": {
-        "reorder", "re-order", "order", "buy", "get", "me", "more", "again", "please", "can", "could", "would",
-        "you", "i", "need", "want", "like", "some", "the", "a", "an", "another", "of", "us", "my", "our",
-        "add", "send", "repurchase", "purchase", "rebuy", "we", "are", "out", "of", "run", "ran", "low", "on",
-        "let's", "lets", "hey", "ok", "okay", "do", "just", "same", "as", "last", "time", "for",
-    },
-    "fr": {
-        "recommande", "recommander", "commande", "commander", "rachète", "racheter", "achète", "acheter",
-        "reprends", "reprendre", "prends", "prendre", "je", "j'", "veux", "voudrais", "aimerais", "besoin",
-        "ai", "il", "me", "m'", "faut", "du", "de", "la", "le", "les", "des", "l'", "d'", "un", "une",
-        "encore", "s'il", "te", "vous", "plaît", "plait", "peux", "pourrais", "tu", "nous", "on", "n'a", "plus",
-        "mon", "ma", "mes", "notre", "nos", "comme", "la", "dernière", "fois", "remets", "remettre",
-    },
-}
+from .vocabulary import COMMAND_WORDS, ELISIONS, LINK_WORDS
+
+#: A word with any inner apostrophes or hyphens ("that's", "re-order", "d'avoine" before elision split).
+_WORD = re.compile(r"[\w-]+(?:['’][\w-]+)*")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """The product the user named."""
+
+    text: str
+    """The words to match against the history, as said."""
+    start: int
+    """Offset of its first character in the utterance."""
+    end: int
+    """Offset just past its last character."""
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str
+    """Lowercased, with a typographic apostrophe made plain."""
+    start: int
+    end: int
 
 
 def product_query(parse: ParseResult, lang: str) -> str:
     """The product mention to match against the history; empty if the user named none."""
+    mention = product_mention(parse, lang)
+    return mention.text if mention else ""
+
+
+def product_mention(parse: ParseResult, lang: str) -> Mention | None:
+    """Where the user named a product: the slot widened over adjacent product words, or the
+    utterance without its command words."""
+    tokens = _tokens(parse.text, lang)
+    quantity = parse.entity("quantity")
+    command = COMMAND_WORDS.get(lang, frozenset())
+    kind = [_kind(t, command, LINK_WORDS.get(lang, frozenset()), quantity) for t in tokens]
+    for i in range(len(tokens) - 1):  # "un kilo", "1 kg": a size belongs to the product
+        if fold(tokens[i + 1].word) in UNITS and parse_number(tokens[i].word, lang) is not None:
+            kind[i] = kind[i + 1] = "word"
     slot = parse.entity("product")
     if slot is not None and slot.value.strip():
-        return slot.value.strip()
-    words = re.findall(r"[\w'’-]+", parse.text.lower().replace("’", "'"))
-    stop = COMMAND_WORDS.get(lang, set())
-    quantity = parse.entity("quantity")
-    kept = [w for w in words if w not in stop and not (quantity and w == quantity.value.lower())]
-    kept = [w.split("'", 1)[1] if "'" in w and w.split("'", 1)[0] + "'" in stop else w for w in kept]
-    return " ".join(w for w in kept if w)
+        inside = [i for i, t in enumerate(tokens) if t.start < slot.end and t.end > slot.start]
+        if inside:
+            first, last = _widen(kind, inside[0], inside[-1])
+            return _mention(parse.text, tokens[first : last + 1], kind[first : last + 1], exact=True)
+        return Mention(slot.value.strip(), slot.start, slot.end)
+    kept = [i for i, k in enumerate(kind) if k == "word"]
+    if not kept:
+        return None
+    return _mention(parse.text, tokens[kept[0] : kept[-1] + 1], kind[kept[0] : kept[-1] + 1], exact=False)
+
+
+def _tokens(text: str, lang: str) -> list[_Token]:
+    """Words with offsets; French elisions ("d'avoine", "l'huile") split into the article and the word."""
+    out: list[_Token] = []
+    for m in _WORD.finditer(text):
+        word = m.group().lower().replace("’", "'")
+        head, sep, rest = word.partition("'")
+        if sep and rest and head + "'" in ELISIONS.get(lang, frozenset()):
+            split = m.start() + len(head) + 1
+            out.append(_Token(head + "'", m.start(), split))
+            out.append(_Token(rest, split, m.end()))
+        else:
+            out.append(_Token(word, m.start(), m.end()))
+    return out
+
+
+def _kind(token: _Token, command: frozenset[str], links: frozenset[str], quantity: object) -> str:
+    """`command` (never part of a product), `link` (part of one only between product words), or `word`."""
+    q = quantity
+    if q is not None and token.start < q.end and token.end > q.start:  # type: ignore[attr-defined]
+        return "command"
+    if token.word in links:
+        return "link"
+    if token.word in command:
+        return "command"
+    return "word"
+
+
+def _widen(kind: list[str], first: int, last: int) -> tuple[int, int]:
+    """Grow [first, last] over product words on both sides, bridging links that lead to a product word."""
+    while first > 0 and kind[first - 1] == "word":
+        first -= 1
+    while True:
+        j = last + 1
+        while j < len(kind) and kind[j] == "link":
+            j += 1
+        if j < len(kind) and kind[j] == "word" and j - last <= 3:
+            last = j
+            continue
+        return first, last
+
+
+def _mention(text: str, tokens: list[_Token], kinds: list[str], *, exact: bool) -> Mention | None:
+    """From the first to the last product word: the exact text (keeps "sans", "with"), or only the
+    product words joined (drops command words said in between)."""
+    words = [t for t, k in zip(tokens, kinds, strict=True) if k == "word"]
+    if not words:
+        return None
+    start, end = words[0].start, words[-1].end
+    said = text[start:end] if exact else " ".join(text[t.start : t.end] for t in words)
+    return Mention(said, start, end)

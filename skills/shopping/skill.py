@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from assistant.errors import ConfigError, RetailerError, RetailerUnavailable
 from assistant.history import HistoryProduct, household_products
+from assistant.lang import warm_up_in_background
 from assistant.lang.numbers import find_quantity, parse_number
 from assistant.money import parse_money
 from assistant.orders import OrderBook
@@ -16,7 +17,7 @@ from assistant.skill import Cancelled, Context, Option, Skill, intent
 
 from . import phrasing
 from .matching import Candidate, MatchResult, ProductMatcher
-from .query import product_query
+from .query import product_mention
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Limits:
         try:
             parse_money(self.max_order_total, "EUR")
         except ValueError as err:
-            raise ConfigError(f"{path}.max_order_total: expected a decimal amount like \"150.00\"") from err
+            raise ConfigError(f'{path}.max_order_total: expected a decimal amount like "150.00"') from err
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,20 @@ class ShoppingSkill(Skill):
 
     name = "shopping"
     Settings = ShoppingSettings
-    description = {
-        "en": "reorder things you have bought before, tell you your last order and its delivery status, cancel an order",
-        "fr": "recommander ce que vous achetez déjà, dire votre dernière commande et sa livraison, annuler une commande",
+    description: ClassVar[dict[str, str]] = {
+        "en": "reorder things you have bought before, tell you your last order and its delivery status, "
+        "cancel an order",
+        "fr": "recommander ce que vous achetez déjà, dire votre dernière commande et sa livraison, "
+        "annuler une commande",
     }
 
     async def setup(self) -> None:
         self._matchers: dict[tuple[str, tuple[tuple[str, int], ...]], ProductMatcher] = {}
+        # The French spaCy model takes seconds to load: start it now, off the event loop, so the
+        # first reply does not stall.
+        config = self.env.config
+        langs = [config.language, *(lang for lang in config.languages if lang != config.language)]
+        self._warm = warm_up_in_background(langs)
 
     # --- services --------------------------------------------------------
     @property
@@ -84,11 +92,13 @@ class ShoppingSkill(Skill):
     # --- reorder ---------------------------------------------------------
     @intent("reorder")
     async def reorder(self, ctx: Context) -> None:
-        query = product_query(ctx.parse, ctx.lang)
+        mention = product_mention(ctx.parse, ctx.lang)
+        query = mention.text if mention else ""
         if not query:
             answer = await ctx.ask("ask_product", slot="product")
             query = answer.value
         products = self._history()
+        await self._warm[ctx.lang]
         if not products:
             ctx.emit("not_found", query=query)
             ctx.say("empty_history")
@@ -118,7 +128,9 @@ class ShoppingSkill(Skill):
             return next((o for o in opts if chosen is not None and o.value.sku == chosen.sku), None)
 
         try:
-            picked = await ctx.choose("which", options, resolve=resolve, options=phrasing.either([o.label for o in options], ctx.lang))
+            picked = await ctx.choose(
+                "which", options, resolve=resolve, choices=phrasing.either([o.label for o in options], ctx.lang)
+            )
         except Cancelled as err:
             if err.reason == "user":
                 ctx.say("nothing_ordered")
@@ -131,10 +143,10 @@ class ShoppingSkill(Skill):
             number = parse_number(spoken, ctx.lang)
             if number:
                 return number
-        product = ctx.parse.entity("product")
         text = ctx.text
-        if product is not None:  # numbers inside the product name ("1 kg") are not quantities
-            text = text[: product.start] + " " * (product.end - product.start) + text[product.end :]
+        mention = product_mention(ctx.parse, ctx.lang)
+        if mention is not None:  # numbers inside the product name ("1 kg") are not quantities
+            text = text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
         found = find_quantity(text, ctx.lang)
         return found[0] if found else None
 
@@ -155,13 +167,23 @@ class ShoppingSkill(Skill):
             return
         limit_minor = parse_money(limits.max_order_total, quote.currency)
         if quote.total_minor > limit_minor:
-            ctx.say("over_limit", total=phrasing.money(quote.total_minor, quote.currency, ctx.lang),
-                    limit=phrasing.money(limit_minor, quote.currency, ctx.lang))
+            ctx.say(
+                "over_limit",
+                total=phrasing.money(quote.total_minor, quote.currency, ctx.lang),
+                limit=phrasing.money(limit_minor, quote.currency, ctx.lang),
+            )
             return
         order = self.orders.propose([OrderItem(product.sku, quantity)], quote, ctx.lang)
-        ctx.emit("order_proposed", order_id=order.id, items=_items(quote), total_minor=quote.total_minor, currency=quote.currency)
+        ctx.emit(
+            "order_proposed",
+            order_id=order.id,
+            items=_items(quote),
+            total_minor=quote.total_minor,
+            currency=quote.currency,
+        )
         try:
-            yes = await ctx.confirm(*self._proposal(ctx, product, quantity, quote))
+            key, values = self._proposal(ctx, product, quantity, quote)
+            yes = await ctx.confirm(key, **values)
         except Cancelled as err:
             self.orders.decline(order.id)
             ctx.emit("order_cancelled", order_id=order.id)
@@ -177,7 +199,9 @@ class ShoppingSkill(Skill):
             return
         await self._place(ctx, order.id, quote)
 
-    def _proposal(self, ctx: Context, product: HistoryProduct, quantity: int, quote: Quote) -> tuple[str, dict[str, Any]]:
+    def _proposal(
+        self, ctx: Context, product: HistoryProduct, quantity: int, quote: Quote
+    ) -> tuple[str, dict[str, Any]]:
         line = quote.lines[0]
         values = {
             "name": line.name,
@@ -202,12 +226,23 @@ class ShoppingSkill(Skill):
             ctx.emit("order_failed", order_id=order_id, reason=err.message)
             ctx.say("failed", reason=err.message)
             return
-        ctx.emit("order_placed", order_id=order.id, retailer_order_id=order.retailer_order_id,
-                 items=_items(quote), total_minor=order.total_minor, currency=order.currency)
+        ctx.emit(
+            "order_placed",
+            order_id=order.id,
+            retailer_order_id=order.retailer_order_id,
+            items=_items(quote),
+            total_minor=order.total_minor,
+            currency=order.currency,
+        )
         summary = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in quote.lines], ctx.lang)
         when = phrasing.day(order.delivery_estimate or quote.delivery_estimate, ctx.now, ctx.lang)
-        ctx.say("placed", id=order.retailer_order_id, items=summary,
-                total=phrasing.money(order.total_minor, order.currency, ctx.lang), when=when)
+        ctx.say(
+            "placed",
+            id=order.retailer_order_id,
+            items=summary,
+            total=phrasing.money(order.total_minor, order.currency, ctx.lang),
+            when=when,
+        )
 
     # --- questions about orders -------------------------------------------
     @intent("last_order")
@@ -218,8 +253,12 @@ class ShoppingSkill(Skill):
             return
         order, lines = found
         items = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in lines], ctx.lang)
-        ctx.say("last_order", when=phrasing.day(order.created_at, ctx.now, ctx.lang), items=items,
-                total=phrasing.money(order.total_minor, order.currency, ctx.lang))
+        ctx.say(
+            "last_order",
+            when=phrasing.day(order.created_at, ctx.now, ctx.lang),
+            items=items,
+            total=phrasing.money(order.total_minor, order.currency, ctx.lang),
+        )
 
     @intent("order_status")
     async def order_status(self, ctx: Context) -> None:
@@ -263,6 +302,12 @@ class ShoppingSkill(Skill):
 
 def _items(quote: Quote) -> list[dict[str, Any]]:
     return [
-        {"sku": l.sku, "name": l.name, "quantity": l.quantity, "unit_price_minor": l.unit_price_minor, "currency": l.currency}
+        {
+            "sku": l.sku,
+            "name": l.name,
+            "quantity": l.quantity,
+            "unit_price_minor": l.unit_price_minor,
+            "currency": l.currency,
+        }
         for l in quote.lines
     ]

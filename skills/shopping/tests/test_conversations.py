@@ -14,11 +14,18 @@ from assistant.turn import TurnResult
 from tests.household import FixedClock, household
 
 HERE = Path(__file__).parent / "conversations"
-CASES = [
-    pytest.param(lang, case, id=f"{lang}: {case['name']}")
-    for lang in ("en", "fr")
-    for case in yaml.safe_load((HERE / f"{lang}.yml").read_text(encoding="utf-8"))
-]
+
+
+def load_cases(lang: str) -> list[dict[str, Any]]:
+    cases = yaml.safe_load((HERE / f"{lang}.yml").read_text(encoding="utf-8"))
+    for case in cases:
+        for turn in case["turns"]:
+            # YAML 1.1 reads a bare yes / no as a boolean: quote them in the file.
+            assert isinstance(turn["say"], str), f"{lang}.yml {case['name']!r}: quote `say: {turn['say']}`"
+    return cases
+
+
+CASES = [pytest.param(lang, case, id=f"{lang}: {case['name']}") for lang in ("en", "fr") for case in load_cases(lang)]
 
 
 def check_turn(result: TurnResult, expect: dict[str, Any]) -> None:

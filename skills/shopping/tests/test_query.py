@@ -1,0 +1,59 @@
+"""The product mention: the NLU slot widened over the product words the CRF trimmed off."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.nlu.types import Entity, IntentScore, ParseResult
+from skills.shopping.query import product_mention, product_query
+
+
+def parse(text: str, lang: str = "en", **slots: str) -> ParseResult:
+    """A parse whose slots are the given substrings of `text` (as the CRF would mark them)."""
+    entities = []
+    for name, value in slots.items():
+        start = text.index(value)
+        entities.append(Entity(name, value, start, start + len(value)))
+    entities.sort(key=lambda e: e.start)
+    return ParseResult(text, lang, IntentScore("shopping.reorder", 0.9), tuple(entities))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "slots", "expected"),
+    [
+        # The CRF trimmed a modifier: the mention gets it back, so "green tea" is not "tea".
+        ("order green tea", "en", {"product": "tea"}, "green tea"),
+        ("order dog shampoo", "en", {"product": "shampoo"}, "dog shampoo"),
+        ("order lavaza coffee please", "en", {"product": "coffee"}, "lavaza coffee"),
+        ("order crave and dale milk", "en", {"product": "and dale milk"}, "crave and dale milk"),
+        # Links are bridged only when a product word follows.
+        ("commande le thé à la menthe vert", "fr", {"product": "thé à"}, "thé à la menthe vert"),
+        ("recommande le café en grains", "fr", {"product": "café"}, "café en grains"),
+        # The quantity and the command words stay out.
+        ("order two oat milk", "en", {"quantity": "two", "product": "oat milk"}, "oat milk"),
+        ("get me 3 bags of dog food", "en", {"quantity": "3", "product": "dog food"}, "dog food"),
+        ("reorder the coffee please", "en", {"product": "coffee"}, "coffee"),
+        # "sans" is a product word: the exact text keeps the negation the matcher needs.
+        ("commande le jus sans pulpe", "fr", {"product": "jus"}, "jus sans pulpe"),
+        # No slot: every word that is not a command word.
+        ("reorder the persill", "en", {}, "persill"),
+        ("rachète des croquettes pour le chien", "fr", {}, "croquettes chien"),
+        ("commande le café d'un kilo", "fr", {}, "café un kilo"),
+        ("reorder", "en", {}, ""),
+    ],
+)
+def test_mention(text: str, lang: str, slots: dict[str, str], expected: str) -> None:
+    assert product_query(parse(text, lang, **slots), lang) == expected
+
+
+def test_mention_span_covers_the_widened_words() -> None:
+    text = "order green tea"
+    mention = product_mention(parse(text, product="tea"), "en")
+    assert mention is not None
+    assert text[mention.start : mention.end] == "green tea"
+
+
+def test_elided_article_is_not_part_of_the_product() -> None:
+    text = "commande deux laits d'avoine"
+    assert product_query(parse(text, "fr", quantity="deux", product="laits d'avoine"), "fr") == "laits d'avoine"
+    assert product_query(parse(text, "fr", quantity="deux"), "fr") == "laits avoine"
