@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from .choices import resolve_choice
+from .confirmation import ExplicitYes
 from .errors import AssistantError
 from .loader import CORE_LOCALES, CORE_SKILL, LoadedSkill
 from .nlu.types import ParseResult
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: A new request with at least this confidence replaces an unanswered question.
 SUPERSEDE_CONFIDENCE = 0.75
+#: A "yes" to a confirmation needs at least this confidence (and explicit wording, see confirmation.py).
+CONFIRM_CONFIDENCE = 0.6
 #: What to say when a framework intent (yes, no, never mind) arrives with no question open;
 #: any other framework intent (out_of_scope) is "not understood".
 CORE_WITHOUT_QUESTION = {
@@ -82,6 +85,7 @@ class Conversation:
         self.clock = clock
         self.skill_state: dict[str, dict[str, Any]] = {}
         self.core = Templates.load(CORE_SKILL, CORE_LOCALES, sorted({lang, "en", "fr"}))
+        self.explicit_yes = ExplicitYes(CORE_LOCALES, sorted({lang, "en", "fr"}))
         self.pending: Pending | None = None
         self.turn = 0
         self._reply: list[str] = []
@@ -197,7 +201,7 @@ class Conversation:
         assert p is not None
         value: Any
         if p.kind == "confirmation":
-            if self._is(parse, "core.affirm"):
+            if self._is_yes(parse):
                 value = True
             elif self._is(parse, "core.deny"):
                 value = False
@@ -218,8 +222,14 @@ class Conversation:
         await self._resume(p, lambda: p.future.set_result(value))
         return True
 
-    def _is(self, parse: ParseResult, name: str) -> bool:
-        return parse.intent is not None and parse.intent.name == name and parse.intent.confidence >= self.threshold
+    def _is(self, parse: ParseResult, name: str, threshold: float | None = None) -> bool:
+        minimum = self.threshold if threshold is None else threshold
+        return parse.intent is not None and parse.intent.name == name and parse.intent.confidence >= minimum
+
+    def _is_yes(self, parse: ParseResult) -> bool:
+        """An explicit yes: confidently `core.affirm` AND worded only as affirmations are."""
+        confident = self._is(parse, "core.affirm", max(self.threshold, CONFIRM_CONFIDENCE))
+        return confident and self.explicit_yes(parse.text, self.lang)
 
     def _cancels(self, parse: ParseResult, skill: str) -> bool:
         name = parse.intent.name if parse.intent else ""

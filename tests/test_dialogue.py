@@ -15,6 +15,7 @@ from assistant.templates import Templates
 
 # A keyword parser standing in for Rasa (the real one is exercised in the NLU and golden tests).
 RULES = {
+    "yellow submarine": "core.affirm",  # a classifier's confident mistake: not worded as a yes
     "yes": "core.affirm",
     "no": "core.deny",
     "never mind": "core.cancel",
@@ -176,3 +177,12 @@ async def test_low_confidence_is_not_understood(conversation: Conversation) -> N
     result = await conversation.handle("qwerty")
     assert result.skill is None
     assert result.reply.startswith("Sorry, I didn't understand")
+
+
+async def test_a_confident_affirm_that_is_not_worded_as_a_yes_confirms_nothing(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    result = await conversation.handle("yellow submarine")
+    assert result.expecting == "confirmation"
+    assert result.reply == "Sorry, please answer yes or no."
+    assert result.events == ()
+    assert (await conversation.handle("yes please")).events == ({"type": "bought", "product": "milk"},)

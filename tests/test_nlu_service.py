@@ -254,13 +254,10 @@ async def test_unknown_language_is_a_clear_error(nlu_client: NLUClient) -> None:
 
 async def test_second_connect_attaches_to_the_same_worker(nlu_client: NLUClient, nlu_config: Config) -> None:
     before = read_state(RunPaths.of(nlu_config))
-    started = time.perf_counter()
     client = await connect(nlu_config, nlu_sources(nlu_config), lambda message: None)
-    elapsed = time.perf_counter() - started
     assert before is not None and read_state(RunPaths.of(nlu_config)) == before
     assert (await client.health()).pid == before.pid
     await client.aclose()
-    assert elapsed < 5.0, f"attaching took {elapsed:.1f} s"
     assert await train_models(nlu_config, plan_models(nlu_config, nlu_sources(nlu_config)), print) == []
 
 

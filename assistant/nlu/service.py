@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -118,7 +119,8 @@ class Supervisor:
         state = read_state(self.paths)
         if state is None or not worker_alive(state.pid):
             return None
-        if state.fingerprints == wanted and (state.port == self.config.nlu.port or not state.supervised):
+        # The port is not compared: a supervised worker may sit on a fallback port (see `_port`).
+        if state.fingerprints == wanted:
             log.debug("attaching to NLU worker %d at %s", state.pid, state.url)
             return state
         if not state.supervised:
@@ -140,6 +142,19 @@ class Supervisor:
             return self.proc.poll() is None
         return worker_alive(pid)
 
+    def _port(self, host: str) -> int:
+        """nlu.port if it is free, else a free port chosen by the system."""
+        wanted = self.config.nlu.port
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, wanted))
+                return wanted
+            except OSError:
+                probe.bind((host, 0))
+                port = int(probe.getsockname()[1])
+        self.progress(f"Port {wanted} is in use (another NLU service?): starting this one on port {port}.")
+        return port
+
     def start(
         self,
         plans: list[ModelPlan],
@@ -151,13 +166,15 @@ class Supervisor:
     ) -> ServiceState:
         """Start the worker (detached unless `foreground`) and record it in service.json."""
         host = host or self.config.nlu.host
-        port = port or self.config.nlu.port
         if not foreground and host not in LOOPBACK:
             raise NLUError(
                 f"nlu.host is {host}, not a loopback address: the assistant starts its own NLU "
                 "service on loopback only",
                 hint="set nlu.host: 127.0.0.1, or serve a hub with `assistant nlu serve`",
             )
+        # A hub (`nlu serve`) must be where its clients look; a worker of our own may move if the
+        # port is taken, e.g. by another checkout's worker, since service.json records where it is.
+        port = port or (self.config.nlu.port if foreground else self._port(host))
         python = rasa_python(self.config.resolve(self.config.nlu.rasa_env))
         command = [
             str(python),

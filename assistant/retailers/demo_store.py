@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import StorageError
 from .base import QuoteLine
+from .wire import line_from_json, line_to_json
 
 #: Retailer order ids are this prefix plus 1000 + the row id: D-1001, D-1002, …
 ID_PREFIX = "D-"
@@ -113,7 +114,7 @@ class ShopStore:
                 (
                     order.idempotency_key,
                     order.items,
-                    json.dumps([_line_json(line) for line in order.lines]),
+                    json.dumps([line_to_json(line) for line in order.lines]),
                     order.total_minor,
                     order.currency,
                     _iso(order.placed_at),
@@ -139,23 +140,13 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat()
 
 
-def _line_json(line: QuoteLine) -> dict[str, object]:
-    return {
-        "sku": line.sku,
-        "name": line.name,
-        "quantity": line.quantity,
-        "unit_price_minor": line.unit_price_minor,
-        "currency": line.currency,
-    }
-
-
 def _order(row: tuple[object, ...]) -> ShopOrder:
     number, key, items, lines, total, currency, placed_at, estimate, cancelled_at = row
     return ShopOrder(
         retailer_order_id=f"{ID_PREFIX}{int(str(number)) + _ID_OFFSET}",
         idempotency_key=str(key),
         items=str(items),
-        lines=tuple(QuoteLine(available=True, **line) for line in json.loads(str(lines))),
+        lines=tuple(line_from_json(line, "stored order line") for line in json.loads(str(lines))),
         total_minor=int(str(total)),
         currency=str(currency),
         placed_at=datetime.fromisoformat(str(placed_at)),
