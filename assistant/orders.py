@@ -192,6 +192,21 @@ class OrderBook:
         """The newest assistant order the shop may still cancel."""
         return _with_lines(query_orders(self.engine, source=ASSISTANT, states={OrderState.PLACED}, limit=1))
 
+    async def unsettled(self, sku: str) -> Order | None:
+        """A confirmed order with `sku` that the shop has not acknowledged, after asking it once more.
+
+        Proposing the same product again while such an order is in flight could order it twice.
+        """
+        for order in query_orders(self.engine, source=ASSISTANT, states={OrderState.CONFIRMED}):
+            if any(line.sku == sku for line in order.lines):
+                try:
+                    order = await self._settle(order)
+                except RetailerError as err:
+                    log.warning("order %s still unsettled: %s", order.id, err)
+                if order.state == OrderState.CONFIRMED:
+                    return order
+        return None
+
     def list_orders(self, include_history: bool = False) -> list[Order]:
         """The assistant's orders (and imported ones with `include_history`), newest first."""
         return query_orders(self.engine, source=None if include_history else ASSISTANT)

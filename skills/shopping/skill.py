@@ -152,6 +152,11 @@ class ShoppingSkill(Skill):
 
     async def _propose_and_place(self, ctx: Context, product: HistoryProduct, quantity: int) -> None:
         limits: Limits = self.env.settings.limits
+        waiting = await self.orders.unsettled(product.sku)
+        if waiting is not None:
+            ctx.emit("order_pending", order_id=waiting.id)
+            ctx.say("still_unconfirmed", name=product.name)
+            return
         if quantity > limits.max_quantity:
             ctx.say("too_many", quantity=quantity, max=limits.max_quantity)
             return
