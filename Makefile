@@ -8,6 +8,9 @@ UV ?= uv
 DEMO_HOME ?= $(HOME)/.local/share/assistant
 DEMO_FR_HOME ?= $(HOME)/.local/share/assistant-fr
 APT_PACKAGES := libportaudio2
+# The voice tests record from a PulseAudio null sink (a virtual microphone) and make test speech with
+# espeak-ng and sox.
+TEST_APT_PACKAGES := pulseaudio libasound2-plugins espeak-ng sox
 STAMP := .venv/.assistant-setup
 
 .PHONY: help setup system uv env nlu-env chat chat-fr demo test test-fast lint bench clean-models
@@ -53,9 +56,11 @@ chat: demo
 chat-fr: demo
 	@ASSISTANT_HOME=$(DEMO_FR_HOME) $(UV) run --frozen assistant chat --lang fr
 
+test: APT_PACKAGES += $(TEST_APT_PACKAGES)
 test: setup
 	@$(UV) run --frozen pytest
 
+test-fast: APT_PACKAGES += $(TEST_APT_PACKAGES)
 test-fast: setup
 	@$(UV) run --frozen pytest -m "not slow"
 

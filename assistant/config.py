@@ -11,6 +11,7 @@ import yaml
 
 from .errors import ConfigError
 from .typed import from_mapping
+from .voice_config import AudioConfig, ListenConfig, ModelsConfig, STTConfig, TTSConfig, WakeConfig
 
 #: Languages the framework ships dialogue data (yes / no / never mind) for.
 SUPPORTED_LANGUAGES = ("en", "fr")
@@ -104,6 +105,18 @@ class Config:
     """Retailer adapter."""
     dialogue: DialogueConfig = field(default_factory=DialogueConfig)
     """Dialogue manager."""
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    """Microphone and speaker."""
+    listen: ListenConfig = field(default_factory=ListenConfig)
+    """End of speech, answer windows, transcript confidence."""
+    wake: WakeConfig = field(default_factory=WakeConfig)
+    """Wake word and push-to-talk."""
+    stt: STTConfig = field(default_factory=STTConfig)
+    """Speech-to-text."""
+    tts: TTSConfig = field(default_factory=TTSConfig)
+    """Text-to-speech."""
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    """Downloaded speech models."""
     base_dir: str = field(default="", metadata={"internal": True})
     """Folder relative paths are resolved against (set from the config file's location, not from YAML)."""
 
