@@ -68,8 +68,11 @@ lint: setup
 	@$(UV) run --frozen ruff check assistant skills tests bench
 	@$(UV) run --frozen mypy assistant
 
+bench: APT_PACKAGES += $(TEST_APT_PACKAGES)
 bench: setup
 	@$(UV) run --frozen python bench/nlu.py
+	@$(UV) run --frozen python bench/match.py
+	@$(UV) run --frozen python bench/voice.py
 
 clean-models:
 	rm -rf models/nlu/en models/nlu/fr models/nlu/run

@@ -1,3 +1,3 @@
 """Fixtures shared by tests/ and skills/*/tests/."""
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.audio_fixtures"]

@@ -51,6 +51,7 @@ class App:
             threshold=self.config.nlu.confidence_threshold,
             timeout_s=self.config.dialogue.timeout_s,
             clock=self.clock,
+            min_heard=self.config.listen.min_confidence,
         )
 
     @property

@@ -73,6 +73,7 @@ class Conversation:
         threshold: float,
         timeout_s: float,
         clock: Callable[[], datetime] = utc_now,
+        min_heard: float = 0.0,
     ) -> None:
         self.skills = {s.name: s for s in skills}
         self.handlers = {intent: (s.name, h) for s in skills for intent, h in s.handlers.items()}
@@ -83,6 +84,7 @@ class Conversation:
         self.threshold = threshold
         self.timeout = timedelta(seconds=timeout_s)
         self.clock = clock
+        self.min_heard = min_heard
         self.skill_state: dict[str, dict[str, Any]] = {}
         self.core = Templates.load(CORE_SKILL, CORE_LOCALES, sorted({lang, "en", "fr"}))
         self.explicit_yes = ExplicitYes(CORE_LOCALES, sorted({lang, "en", "fr"}))
@@ -113,23 +115,33 @@ class Conversation:
         return await future
 
     # --- the turn loop ---------------------------------------------------
-    async def handle(self, text: str) -> TurnResult:
-        """Handle one utterance and return what to answer."""
+    async def handle(self, text: str, *, heard: float | None = None) -> TurnResult:
+        """Handle one utterance and return what to answer.
+
+        `heard` is the speech-to-text confidence when the text was spoken. Below `min_heard` (or with
+        nothing heard) the utterance is not acted on: the user is asked to say it again, and any open
+        question stays open. A mumbled "yes" therefore never confirms an order.
+        """
         started = time.perf_counter()
         self.turn += 1
         self._reply, self._events = [], []
         skill: str | None = None
+        parse = ParseResult(text, self.lang, None)
         try:
-            parse = await self.nlu.parse(text, self.lang)
+            if text.strip():
+                parse = await self.nlu.parse(text, self.lang)
         except AssistantError as err:
             # Any open question stays open: the user can answer again once the NLU is back.
             log.error("NLU failed: %s", err)
-            parse = ParseResult(text, self.lang, None)
             self._say_core("nlu_unavailable", message=err.message)
             nlu_ms = (time.perf_counter() - started) * 1000
         else:
             nlu_ms = (time.perf_counter() - started) * 1000
-            skill = await self._dispatch(parse)
+            if heard is not None and (heard < self.min_heard or not text.strip()):
+                self.add_event({"type": "not_heard", "confidence": round(heard, 3)})
+                self._say_core("not_heard")
+            else:
+                skill = await self._dispatch(parse)
         total_ms = (time.perf_counter() - started) * 1000
         return TurnResult(
             turn=self.turn,

@@ -81,3 +81,33 @@ class OrderError(AssistantError):
     """An order cannot move to the requested state (e.g. placing one that was never confirmed)."""
 
     code = "order_invalid"
+
+
+class SpeechError(AssistantError):
+    """Speech-to-text or text-to-speech failed: an engine error, or audio that cannot be read."""
+
+    code = "speech_failed"
+
+
+class ModelError(AssistantError):
+    """A speech model is not installed; the message names the command that installs it."""
+
+    code = "model_missing"
+
+
+class ModelCorrupt(ModelError):
+    """A model's files do not match their checksums or cannot be loaded; the message names the fix."""
+
+    code = "model_corrupt"
+
+
+class DownloadError(AssistantError):
+    """A model download failed (network, HTTP status, disk); what was downloaded is kept to resume."""
+
+    code = "download_failed"
+
+
+class AudioError(AssistantError):
+    """A microphone or speaker cannot be found, opened or kept running; the message names the fix."""
+
+    code = "audio_failed"

@@ -109,6 +109,10 @@ class Skill:
     async def setup(self) -> None:
         """Called once after loading, before the first turn (open resources, build indexes)."""
 
+    async def ready(self, lang: str) -> None:
+        """Return once the skill answers at full speed in `lang` (models loaded). The voice loop awaits
+        it before saying it is listening; the chat REPL does not wait."""
+
     @classmethod
     def handlers(cls) -> dict[str, str]:
         """Map of intent name → method name for every `@intent` method."""

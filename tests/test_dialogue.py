@@ -186,3 +186,25 @@ async def test_a_confident_affirm_that_is_not_worded_as_a_yes_confirms_nothing(c
     assert result.reply == "Sorry, please answer yes or no."
     assert result.events == ()
     assert (await conversation.handle("yes please")).events == ({"type": "bought", "product": "milk"},)
+
+
+async def test_a_mumbled_yes_confirms_nothing_and_the_question_stays_open(clock: Clock) -> None:
+    skill = Toy(SkillEnv(config=None, settings={}))
+    loaded = LoadedSkill(
+        "toy",
+        skill,
+        Path("."),
+        {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
+        Templates("toy", {"en": TEMPLATES}),
+    )
+    conversation = Conversation(
+        [loaded], KeywordParser(), lang="en", services={}, threshold=0.5, timeout_s=60, clock=clock, min_heard=0.6
+    )
+    await conversation.handle("buy milk", heard=0.9)
+    mumbled = await conversation.handle("yes", heard=0.3)
+    assert mumbled.reply == "Sorry, I didn't catch that. Could you say it again?"
+    assert mumbled.events == ({"type": "not_heard", "confidence": 0.3},)
+    assert mumbled.expecting == "confirmation"
+    nothing = await conversation.handle("", heard=0.0)
+    assert nothing.expecting == "confirmation" and nothing.events[0]["type"] == "not_heard"
+    assert (await conversation.handle("yes", heard=0.95)).events == ({"type": "bought", "product": "milk"},)

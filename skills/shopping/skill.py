@@ -68,6 +68,11 @@ class ShoppingSkill(Skill):
         langs = [config.language, *(lang for lang in config.languages if lang != config.language)]
         self._warm = warm_up_in_background(langs)
 
+    async def ready(self, lang: str) -> None:
+        if lang in self._warm:
+            await self._warm[lang]
+        self._matcher(self._history(), lang)
+
     # --- services --------------------------------------------------------
     @property
     def orders(self) -> OrderBook:

