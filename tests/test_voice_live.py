@@ -55,10 +55,12 @@ class Listener:
                 assert chunk, f"assistant listen exited: {self.err.decode()[-2000:]}"
                 self.err += chunk
 
-    def turn(self) -> dict[str, Any]:
+    def turn(self, within_s: float = DEADLINE_S) -> dict[str, Any] | None:
         assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], DEADLINE_S)
-        assert ready, f"no turn within {DEADLINE_S} s: {self.err.decode()[-2000:]}"
+        ready, _, _ = select.select([self.proc.stdout], [], [], within_s)
+        if not ready and within_s < DEADLINE_S:
+            return None
+        assert ready, f"no turn within {within_s} s: {self.err.decode()[-2000:]}"
         line = self.proc.stdout.readline()
         assert line, f"assistant listen exited: {self.proc.stderr.read().decode()[-2000:]}"  # type: ignore[union-attr]
         return json.loads(line)
@@ -90,8 +92,14 @@ def test_push_to_talk_then_spoken_yes_without_wake(virtual_audio: Any, ptt_house
         listener.press()
         listener.wait_for_stderr("listening")
         say(virtual_audio, tmp_path, "ask", "Order two packs of oat milk.")
-        proposal = listener.turn()
-        assert proposal["started_by"] == "key"
+        proposal = listener.turn(30)
+        if proposal is None:
+            # PulseAudio sometimes stalls a new capture stream for seconds at the start of a session
+            # ("no audio from the microphone for 2 s"): like a user, press and say it again.
+            listener.press()
+            say(virtual_audio, tmp_path, "ask", "Order two packs of oat milk.")
+            proposal = listener.turn()
+        assert proposal is not None and proposal["started_by"] == "key"
         items = [
             (i["sku"], i["quantity"]) for e in proposal["events"] if e["type"] == "order_proposed" for i in e["items"]
         ]
@@ -99,7 +107,7 @@ def test_push_to_talk_then_spoken_yes_without_wake(virtual_audio: Any, ptt_house
         # No key, no wake word: it is still listening for the answer.
         say(virtual_audio, tmp_path, "yes", "Yes, please.")
         answer = listener.turn()
-        assert answer["started_by"] == "follow_up"
+        assert answer is not None and answer["started_by"] == "follow_up"
         assert [e["type"] for e in answer["events"]] == ["order_placed"]
     finally:
         listener.close()
@@ -115,7 +123,7 @@ def test_its_own_voice_is_never_an_answer(virtual_audio: Any, ptt_household: Pat
         listener.wait_for_stderr("listening")
         say(virtual_audio, tmp_path, "ask", "Reorder the oat milk.")
         proposal = listener.turn()
-        assert proposal["expecting"] == "confirmation"
+        assert proposal is not None and proposal["expecting"] == "confirmation"
         # The follow-up window passes with only the echo of its own question in the room.
         listener.wait_for_stderr("Ready", times=2)
     finally:
@@ -133,7 +141,7 @@ def test_wake_word_then_request(virtual_audio: Any, household: Path, tmp_path: P
         listener.wait_for_stderr("listening")
         say(virtual_audio, tmp_path, "ask", "Order two packs of oat milk.")
         proposal = listener.turn()
-        assert proposal["started_by"] == "wake_word"
+        assert proposal is not None and proposal["started_by"] == "wake_word"
         assert proposal["turn"] == 1  # the request said before the wake word was never a turn
         assert "oat milk" in proposal["transcript"]["text"].lower()
         assert proposal["expecting"] == "confirmation"
