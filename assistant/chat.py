@@ -117,13 +117,18 @@ def _show(result: TurnResult, conversation: Conversation, args: argparse.Namespa
         print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
         return
     if args.debug:
-        intent = f"{result.intent.name} ({result.intent.confidence:.2f})" if result.intent else "none"
-        entities = ", ".join(f"{e.entity}={e.value!r}" for e in result.entities) or "none"
-        timings = " ".join(f"{k}={v:.1f}ms" for k, v in result.timings_ms.items())
-        print(f"  intent: {intent}\n  entities: {entities}\n  skill: {result.skill or 'none'}")
-        print(f"  state: expecting={result.expecting or 'nothing'} events={[e['type'] for e in result.events]}")
-        print(f"  timings: {timings}")
+        print_debug(result)
     print(f"assistant> {result.reply}", flush=True)
+
+
+def print_debug(result: TurnResult, timings_ms: dict[str, float] | None = None) -> None:
+    """The `--debug` lines of a turn: intent, entities, skill, dialogue state, timings (default: the turn's)."""
+    intent = f"{result.intent.name} ({result.intent.confidence:.2f})" if result.intent else "none"
+    entities = ", ".join(f"{e.entity}={e.value!r}" for e in result.entities) or "none"
+    timings = " ".join(f"{k}={v:.1f}ms" for k, v in (timings_ms or result.timings_ms).items())
+    print(f"  intent: {intent}\n  entities: {entities}\n  skill: {result.skill or 'none'}")
+    print(f"  state: expecting={result.expecting or 'nothing'} events={[e['type'] for e in result.events]}")
+    print(f"  timings: {timings}")
 
 
 def _warn_if_empty(app: App) -> None:

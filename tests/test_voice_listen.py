@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import wave
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import yaml
 
 from assistant.config import PROJECT_ROOT
 from assistant.nlu.client import NLUClient
-from assistant.stt.wavfile import read_wav
+from assistant.stt.wavfile import read_wav, write_wav
 from tests.speech_helpers import espeak_speech, mix, noise, reverse, silence
 from tests.speech_helpers import steady_piper_speech as piper_speech
 
@@ -27,15 +26,6 @@ DEMO_HISTORY = PROJECT_ROOT / "data" / "demo" / "history_en.csv"
 TIMINGS = {"vad", "stt", "nlu", "skill", "tts_first_audio", "end_of_speech_to_first_audio"}
 
 pytestmark = pytest.mark.slow
-
-
-def write_wav(path: Path, pcm: bytes, rate: int = 16_000) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(pcm)
-    return path
 
 
 def config_file(tmp_path: Path, **sections: dict[str, object]) -> Path:

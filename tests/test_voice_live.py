@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from assistant.stt.wavfile import write_wav
 from tests.speech_helpers import silence
 from tests.speech_helpers import steady_piper_speech as piper_speech
-from tests.test_voice_listen import config_file, household, placed, write_wav  # noqa: F401 (fixture)
+from tests.test_voice_listen import config_file, household, placed  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 DEADLINE_S = 120

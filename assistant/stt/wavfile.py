@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import struct
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SpeechError
-from ..speech import SAMPLE_RATE
+from ..speech import SAMPLE_RATE, SAMPLE_WIDTH
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 
@@ -42,6 +43,19 @@ def pcm_to_float(pcm: bytes) -> np.ndarray:
 def float_to_pcm(samples: np.ndarray) -> bytes:
     """float samples in [-1, 1] → int16 little-endian bytes (clipped)."""
     return (np.clip(samples, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
+
+
+def write_wav(path: Path | str, pcm: bytes, rate: int = SAMPLE_RATE) -> Path:
+    """Mono int16 PCM written as a WAV file."""
+    try:
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(SAMPLE_WIDTH)
+            out.setframerate(rate)
+            out.writeframes(pcm)
+    except OSError as err:
+        raise SpeechError(f"cannot write {path}: {err.strerror or err}") from err
+    return Path(path)
 
 
 def read_wav(path: Path, rate: int = SAMPLE_RATE) -> bytes:

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import threading
 import time
-import wave
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
@@ -25,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelCorrupt, ModelError, SpeechError
-from ..speech import SAMPLE_WIDTH, SpeechClip
+from ..speech import SpeechClip
+from ..stt.wavfile import write_wav
 from .sentences import first_clause, split_sentences
 
 if TYPE_CHECKING:
@@ -248,19 +248,6 @@ def _discard(task: asyncio.Task[SpeechClip]) -> None:
         task.cancel()
     elif not task.cancelled():
         task.exception()  # retrieved, so asyncio does not log it as unhandled
-
-
-def write_wav(path: Path, pcm: bytes, rate: int) -> Path:
-    """Mono int16 PCM written as a WAV file."""
-    try:
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(SAMPLE_WIDTH)
-            out.setframerate(rate)
-            out.writeframes(pcm)
-    except OSError as err:
-        raise SpeechError(f"cannot write {path}: {err.strerror or err}") from err
-    return Path(path)
 
 
 def clips_to_wav(clips: Iterable[SpeechClip], path: Path) -> Path:

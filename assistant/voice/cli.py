@@ -11,11 +11,11 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..chat import print_debug
 from ..config import Config
 from ..errors import ConfigError
 
 if TYPE_CHECKING:  # the engines load only when `listen` runs, not for every command
-    from ..app import App
     from .loop import Status, VoiceLoop
     from .respond import VoiceTurn
     from .setup import VoiceParts
@@ -76,7 +76,7 @@ async def run_listen(args: argparse.Namespace, config: Config) -> int:
             parts.endpointer,
             no_speech_timeout_s=config.listen.no_speech_timeout_s,
             earcons=config.audio.earcon and not args.from_file,
-            on_turn=lambda turn: _show(turn, args, parts, app),
+            on_turn=lambda turn: _on_turn(turn, args, parts),
             on_status=(lambda s: None) if args.from_file else _status(parts),
         )
         if args.from_file:
@@ -98,21 +98,19 @@ async def _from_files(loop: VoiceLoop, parts: VoiceParts, files: list[Path], rea
             await loop.respond_to_silence()
 
 
-def _show(turn: VoiceTurn, args: argparse.Namespace, parts: VoiceParts, app: App) -> None:
+def _on_turn(turn: VoiceTurn, args: argparse.Namespace, parts: VoiceParts) -> None:
     parts.refresh_vocabulary(turn)
+    _show(turn, args)
+
+
+def _show(turn: VoiceTurn, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(turn.as_json(), ensure_ascii=False), flush=True)
         return
     t = turn.transcript
     print(f"you> {t.text or '(nothing heard)'}   [{t.engine} {t.confidence:.2f}]")
     if args.debug:
-        r = turn.result
-        intent = f"{r.intent.name} ({r.intent.confidence:.2f})" if r.intent else "none"
-        entities = ", ".join(f"{e.entity}={e.value!r}" for e in r.entities) or "none"
-        timings = " ".join(f"{k}={v:.0f}ms" for k, v in {**r.timings_ms, **turn.timings_ms}.items())
-        print(f"  intent: {intent}\n  entities: {entities}\n  skill: {r.skill or 'none'}")
-        print(f"  state: expecting={r.expecting or 'nothing'} events={[e['type'] for e in r.events]}")
-        print(f"  timings: {timings}")
+        print_debug(turn.result, {**turn.result.timings_ms, **turn.timings_ms})
     print(f"assistant> {turn.result.reply}", flush=True)
 
 

@@ -21,13 +21,13 @@ import dataclasses
 import enum
 import logging
 import time
-import unicodedata
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..audio.earcons import earcon
 from ..errors import AssistantError
+from ..lang.text import words
 from ..speech import AudioChunk, Transcript
 from ..vad import Endpointer, NoSpeech, SpeechEnded, Utterance
 from ..wake import WakeSetup
@@ -77,9 +77,7 @@ class Status:
 
 def normalise(text: str) -> str:
     """Lowercase words without accents or punctuation ("Arrête !" → "arrete")."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c if c.isalnum() else " " for c in plain if not unicodedata.combining(c))
-    return " ".join(plain.split())
+    return " ".join(word for word, _, _ in words(text))
 
 
 class VoiceLoop:

@@ -67,7 +67,7 @@ class VoiceParts:
 
     def microphone(self, device: str | None = None) -> Microphone:
         audio = self.app.config.audio
-        return Microphone(_device(device) if device is not None else audio.input_device, block_ms=audio.block_ms)
+        return Microphone(device if device is not None else audio.input_device, block_ms=audio.block_ms)
 
     def file_source(self, path: Path, realtime: bool = False) -> FileSource:
         return FileSource.from_wav(path, block_ms=self.app.config.audio.block_ms, realtime=realtime)
@@ -109,7 +109,7 @@ async def build_voice(app: App, lang: str, args: argparse.Namespace, progress: C
         speaker: SpeakerLike = WavSpeaker(args.reply_wav) if args.reply_wav else NullSpeaker()
         wake = WakeSetup(None, None, None)
     else:
-        speaker = Speaker(_device(args.output) if args.output is not None else config.audio.output_device)
+        speaker = Speaker(args.output if args.output is not None else config.audio.output_device)
         wake = build_wake(config.wake, lang)
     parts = VoiceParts(app, app.conversation(lang), stt, tts, speaker, wake)
     progress("Loading speech models…")
@@ -127,7 +127,3 @@ async def _warm(stt: SpeechToText, lang: str) -> None:
     warm_up = getattr(stt, "warm_up", None)
     if warm_up is not None:
         await warm_up((lang,))
-
-
-def _device(spec: str) -> str | int:
-    return int(spec) if spec.isdigit() else spec

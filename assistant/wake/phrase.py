@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+
+from ..lang.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,6 @@ FILLERS = {
 MAX_FILLERS = 2
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SEPARATORS = " \t\n,.;:!?¡¿…-–—'’\"«»“”()"
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents ("Épicier" → "epicier")."""
-    plain = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in plain if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
