@@ -97,6 +97,28 @@ class CancelResult:
     """Why not, when it did not."""
 
 
+@dataclass(frozen=True)
+class RetailerCapabilities:
+    """What a shop allows, so callers (and the conformance suite) expect only what it can do.
+    An adapter without a `capabilities` attribute has all of them: use `capabilities_of(retailer)`."""
+
+    cancel: bool = True
+    """The shop can cancel an order (at least before it ships)."""
+    status: bool = True
+    """The shop reports an order's state as it moves (placed → shipped → delivered)."""
+    lookup_by_key: bool = True
+    """`find_order(key)` asks the shop itself, so an order whose answer was lost can be recovered."""
+    fulfilment: str = "delivery"
+    """What "placing" means: `delivery` (the shop delivers), `cart` (fills a cart the user checks out),
+    or `list` (puts it on a shopping list)."""
+
+
+def capabilities_of(retailer: object) -> RetailerCapabilities:
+    """The adapter's capabilities, or all of them when it declares none."""
+    found = getattr(retailer, "capabilities", None)
+    return found if isinstance(found, RetailerCapabilities) else RetailerCapabilities()
+
+
 @runtime_checkable
 class Retailer(Protocol):
     """A shop the assistant can order from. Every call is async; errors are `RetailerError`s."""
