@@ -18,6 +18,9 @@ from rapidfuzz.distance import OSA
 
 #: Least spelling similarity of two words with the same phonetic key.
 SOUND_MIN = 0.6
+#: The same for a word rejoined from pieces a recogniser split ("live as a" → "liveasa" / "lavazza"):
+#: three or more pieces spell a name loosely, and the sound key carries the match.
+JOINED_SOUND_MIN = 0.4
 
 
 def allowed_edits(a: str, b: str) -> int:
@@ -46,9 +49,10 @@ class FuzzyIndex:
     def __len__(self) -> int:
         return len(self._words)
 
-    def similar(self, word: str, by_sound: bool = False) -> dict[str, float]:
+    def similar(self, word: str, by_sound: bool = False, sound_min: float = SOUND_MIN) -> dict[str, float]:
         """Vocabulary words `word` may be, with a similarity in (0, 1]; 1.0 for the word itself.
-        `by_sound` also accepts words that sound alike and are spelt nearly alike (see `_sounds_like`)."""
+        `by_sound` also accepts words that sound alike and are spelt at least `sound_min` alike
+        (see `_sounds_like`)."""
         found = {word: 1.0} if word in self._exact else {}
         if len(word) < 4:  # no word of 3 letters is within the edits allowed of another
             return found
@@ -59,19 +63,26 @@ class FuzzyIndex:
             if other not in found and OSA.distance(word, other) <= allowed_edits(word, other):
                 found[other] = score
         if by_sound and self._sound_of is not None:
-            found.update(self._sounds_like(word, found))
+            found.update(self._sounds_like(word, found, sound_min))
         return found
 
-    def _sounds_like(self, word: str, found: dict[str, float]) -> dict[str, float]:
-        """Words that sound the same and are spelt nearly alike ("jonsen" / "johnson", "mackdonald"): a shared
-        phonetic key alone is too loose ("rice" / "rose": both RS), so long words only, same first
-        letter, and at most 40 % of the letters edited."""
+    def _sounds_like(self, word: str, found: dict[str, float], sound_min: float) -> dict[str, float]:
+        """Words that sound the same and are spelt nearly alike ("jonsen" / "johnson", "catchup" / "ketchup"):
+        a shared phonetic key alone is too loose ("rice" / "rose": both RS), so long words only, and by
+        default at most 40 % of the letters edited. The first letter may differ here (c/k, ph/f): the shared
+        key already says the first sound is the same."""
         extra: dict[str, float] = {}
         for key in self._sound_of(word) if self._sound_of is not None else ():
             for other in self._by_sound.get(key, ()):
-                if other in found or other[:1] != word[:1] or max(len(word), len(other)) < 6:
+                if other in found or max(len(word), len(other)) < 6 or not _same_start(word, other):
                     continue
                 score = OSA.normalized_similarity(word, other)
-                if score >= SOUND_MIN:
+                if score >= sound_min:
                     extra[other] = score
         return extra
+
+
+def _same_start(a: str, b: str) -> bool:
+    """Both start with the same character, or both with a letter (a marked word such as "!pulpe", a
+    negated one, only ever matches a word marked alike)."""
+    return a[:1] == b[:1] or (a[:1].isalpha() and b[:1].isalpha())

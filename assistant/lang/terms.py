@@ -42,6 +42,8 @@ class Word:
     """"word" (carries meaning), "stop" (function word), "number" or "unit"."""
     surface: str = ""
     """As written, lowercase with accents, for dictionary look-ups ("été")."""
+    joined: bool = False
+    """Rejoined from pieces a speech recogniser split ("lur pack" → "lurpack"), see `rejoin`."""
 
     @property
     def forms(self) -> frozenset[str]:
@@ -83,7 +85,7 @@ def rejoin(words: list[Word], unknown: Callable[[Word], bool], known: Callable[[
                 continue
             joined = "".join(w.text for w in span)
             if known(joined):
-                words[start:end] = [Word(joined, joined, "word", joined)]
+                words[start:end] = [Word(joined, joined, "word", joined, joined=True)]
                 i = start
                 break
         i += 1

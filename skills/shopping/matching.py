@@ -25,7 +25,7 @@ from typing import Literal
 
 from rapidfuzz.distance import OSA
 
-from assistant.lang.fuzzy import FuzzyIndex
+from assistant.lang.fuzzy import JOINED_SOUND_MIN, FuzzyIndex
 from assistant.lang.lexicon import is_word
 from assistant.lang.numbers import find_ordinal
 from assistant.lang.phonetic import sound_keys
@@ -187,7 +187,11 @@ class ProductMatcher:
     # --- matching ---------------------------------------------------------
     def match(self, query: str) -> MatchResult:
         """The product(s) of the history `query` names."""
-        words = rejoin(analyse(query, self.lang), self._needs_joining, lambda w: bool(self._index.similar(w, True)))
+        words = rejoin(
+            analyse(query, self.lang),
+            self._needs_joining,
+            lambda w: bool(self._index.similar(w, True, JOINED_SOUND_MIN)),
+        )
         required, soft = self._split_query(words)
         if not required:
             return MatchResult("none", (), query)
@@ -224,6 +228,8 @@ class ProductMatcher:
         """History words `form` (one spelling of `word`) may be. A word of the language is taken as said
         (lemma and accents aside): "graines" is not a misspelt "grains". Anything else may be a typo, or
         a brand the recogniser garbled, and is also matched by spelling distance and by sound."""
+        if word.joined:
+            return self._index.similar(form, by_sound=True, sound_min=JOINED_SOUND_MIN)
         if is_word(word.surface or word.text, self.lang):
             return {form: 1.0} if form in self._postings else {}
         return self._index.similar(form, by_sound=True)
