@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Engine, exists, literal_column
 from sqlmodel import Session, col, select
 
+from .errors import OrderError
+from .retailers.base import OrderItem, Quote
 from .storage import models as tables
-from .storage.models import OrderState
+from .storage.models import TRANSITIONS, OrderState
 
 #: `Order.source` of orders the assistant proposed (imported ones are `history`).
 ASSISTANT = "assistant"
@@ -171,3 +173,34 @@ def snapshots(session: Session, rows: list[tables.Order]) -> list[Order]:
         )
         for r in rows
     ]
+
+
+# --- rules every order change follows (used by the order book) ---------------------------
+def transition(
+    session: Session, row: tables.Order, to: OrderState, note: str, now: datetime, only_from: OrderState | None = None
+) -> None:
+    if to not in TRANSITIONS[row.state] or (only_from is not None and row.state != only_from):
+        raise OrderError(f"order {row.id} is {row.state}; it cannot become {to}")
+    row.state, row.updated_at = to, now
+    session.add(tables.OrderEvent(order_id=row.id, state=to, at=now, note=note))
+    session.flush()
+
+
+def check_quote(items: list[OrderItem], quote: Quote) -> None:
+    if not items:
+        raise OrderError("an order needs at least one item")
+    if [(i.sku, i.quantity) for i in items] != [(l.sku, l.quantity) for l in quote.lines]:
+        raise OrderError("the quote does not match the items to order; ask the shop for a new quote")
+    unavailable = [l.name for l in quote.lines if not l.available]
+    if unavailable:
+        raise OrderError(f"{', '.join(unavailable)} cannot be ordered now (out of stock)")
+
+
+def order_items(order: Order) -> list[OrderItem]:
+    return [OrderItem(line.sku, line.quantity) for line in order.lines]
+
+
+def order_key(order: Order) -> str:
+    if not order.idempotency_key:
+        raise OrderError(f"order {order.id} has no idempotency key; it was not proposed by the assistant")
+    return order.idempotency_key

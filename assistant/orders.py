@@ -9,25 +9,40 @@ after a crash or a timeout can never create a second order. Every state change g
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from .errors import OrderError, RetailerError, RetailerUnavailable
 from .history import record_product
-from .order_records import ASSISTANT, Order, OrderEvent, OrderLine, query_orders, snapshots
-from .retailers.base import CancelResult, OrderItem, Quote, Retailer, RetailerOrder
+from .order_records import (
+    ASSISTANT,
+    Order,
+    OrderEvent,
+    OrderLine,
+    check_quote,
+    order_items,
+    order_key,
+    query_orders,
+    snapshots,
+    transition,
+)
+from .retailers.base import CancelResult, OrderItem, Quote, QuoteLine, Retailer, RetailerOrder
+from .retailers.quote_check import QuoteChange, quote_change
+from .retailers.retry import RetryPolicy, Sleep, with_retries
 from .storage import models as tables
 from .storage.db import write_session
 from .storage.models import BOUGHT, TRANSITIONS, OrderState, utcnow
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 __all__ = ["ASSISTANT", "STALE_AFTER", "Order", "OrderBook", "OrderEvent", "OrderLine", "query_orders", "register"]
 #: A confirmed order the shop has not received after this long is marked failed instead of placed late.
 STALE_AFTER = timedelta(hours=24)
@@ -36,13 +51,26 @@ STALE_AFTER = timedelta(hours=24)
 class OrderBook:
     """Orders of one household, placed with one retailer."""
 
-    def __init__(self, engine: Engine, retailer: Retailer, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        retailer: Retailer,
+        clock: Clock = utcnow,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.engine, self.retailer, self.clock = engine, retailer, clock
+        self.policy, self._sleep = policy or RetryPolicy(), sleep
+
+    async def _safely(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        """A shop call that is safe to repeat (a read, or an order with its key): timeouts and retries."""
+        return await with_retries(call, self.policy, what, sleep=self._sleep)
 
     # --- the conversation's steps -------------------------------------------
     def propose(self, items: list[OrderItem], quote: Quote, lang: str) -> Order:
         """Record a proposal from a quote (nothing is ordered yet)."""
-        _check_quote(items, quote)
+        check_quote(items, quote)
         now = self.clock()
         with write_session(self.engine) as session:
             row = tables.Order(
@@ -75,9 +103,17 @@ class OrderBook:
             session.commit()
             return snapshots(session, [row])[0]
 
-    def decline(self, order_id: str) -> Order:
-        """The user said no (or never answered): proposed → cancelled."""
-        return self._change(order_id, OrderState.CANCELLED, "declined", only_from=OrderState.PROPOSED)
+    def decline(self, order_id: str, note: str = "declined") -> Order:
+        """The user said no (or never answered, or the quote changed): proposed → cancelled."""
+        return self._change(order_id, OrderState.CANCELLED, note, only_from=OrderState.PROPOSED)
+
+    async def quote_changed(self, order_id: str) -> QuoteChange | None:
+        """Ask the shop again before placing a proposal: a higher price, another product or a line out of
+        stock needs a new yes (None: place it as the user heard it). RetailerError if the shop cannot say."""
+        order = self.get(order_id)
+        quote = await self._safely(lambda: self.retailer.quote(order_items(order)), f"a new quote for {order_id}")
+        told = [QuoteLine(l.sku, l.name, l.quantity, l.unit_price_minor, l.currency, True) for l in order.lines]
+        return quote_change(told, order.total_minor, quote)
 
     def confirm(self, order_id: str) -> Order:
         """The user said yes: proposed → confirmed, committed before any shop call."""
@@ -90,7 +126,9 @@ class OrderBook:
         if order.state != OrderState.CONFIRMED:
             raise OrderError(f"order {order_id} is {order.state}: only a confirmed order can be placed")
         try:
-            placed = await self.retailer.place_order(_items(order), _key(order))
+            placed = await self._safely(
+                lambda: self.retailer.place_order(order_items(order), order_key(order)), f"placing order {order_id}"
+            )
         except RetailerUnavailable as err:
             log.warning("order %s sent, not acknowledged (%s); it stays confirmed", order_id, err)
             raise
@@ -114,14 +152,16 @@ class OrderBook:
         return changed
 
     async def _settle(self, order: Order) -> Order:
-        found = await self.retailer.find_order(_key(order))
+        found = await self._safely(lambda: self.retailer.find_order(order_key(order)), f"finding order {order.id}")
         if found is not None:
             return self._record_placed(order.id, found, "the shop had received it")
         confirmed_at = next((e.at for e in reversed(order.events) if e.state == OrderState.CONFIRMED), order.updated_at)
         if self.clock() - confirmed_at > STALE_AFTER:
             return self._change(order.id, OrderState.FAILED, "the shop never received it; too old to place now")
         try:
-            placed = await self.retailer.place_order(_items(order), _key(order))
+            placed = await self._safely(
+                lambda: self.retailer.place_order(order_items(order), order_key(order)), f"placing order {order.id}"
+            )
         except RetailerUnavailable:
             raise
         except RetailerError as err:
@@ -135,7 +175,8 @@ class OrderBook:
             return await self._settle(order)
         if order.state not in (OrderState.PLACED, OrderState.SHIPPED) or not order.retailer_order_id:
             return order
-        return self._follow(order_id, await self.retailer.status(order.retailer_order_id))
+        shop_id = order.retailer_order_id
+        return self._follow(order_id, await self._safely(lambda: self.retailer.status(shop_id), f"status of {shop_id}"))
 
     async def cancel(self, order_id: str) -> CancelResult:
         """Cancel an order if the shop still can; says honestly when it cannot (or cannot be reached)."""
@@ -153,7 +194,7 @@ class OrderBook:
 
     async def _cancel_at_shop(self, order: Order) -> CancelResult:
         if order.state == OrderState.CONFIRMED:
-            found = await self.retailer.find_order(_key(order))
+            found = await self._safely(lambda: self.retailer.find_order(order_key(order)), f"finding order {order.id}")
             if found is None:
                 self._change(order.id, OrderState.CANCELLED, "cancelled before the shop received it")
                 return CancelResult(True)
@@ -220,7 +261,7 @@ class OrderBook:
             row = session.get(tables.Order, order_id)
             if row is None or row.source != ASSISTANT:
                 raise OrderError(f"no order {order_id} placed through the assistant")
-            _transition(session, row, to, note, self.clock(), only_from)
+            transition(session, row, to, note, self.clock(), only_from)
             for name, value in fields.items():
                 setattr(row, name, value)
             session.commit()
@@ -240,11 +281,11 @@ class OrderBook:
             now = self.clock()
             if placed.total_minor != row.total_minor:
                 log.warning("order %s: shop charged %d, quoted %d", order_id, placed.total_minor, row.total_minor)
-            _transition(session, row, OrderState.PLACED, f"{note} ({placed.retailer_order_id})", now)
+            transition(session, row, OrderState.PLACED, f"{note} ({placed.retailer_order_id})", now)
             row.retailer_order_id, row.total_minor = placed.retailer_order_id, placed.total_minor
             row.currency, row.delivery_estimate = placed.currency, placed.delivery_estimate
             if placed.state != OrderState.PLACED:
-                _transition(session, row, OrderState(placed.state), "reported by the shop", now)
+                transition(session, row, OrderState(placed.state), "reported by the shop", now)
             for line in placed.lines:
                 record_product(session, line.sku, line.name, None, row.retailer, row.created_at)
             session.commit()
@@ -258,42 +299,12 @@ class OrderBook:
                 raise OrderError(f"no order {order_id}")
             target = OrderState(shop.state)
             if target != row.state and target in TRANSITIONS[row.state]:
-                _transition(session, row, target, "reported by the shop", self.clock())
+                transition(session, row, target, "reported by the shop", self.clock())
             elif target != row.state:
                 log.warning("order %s is %s; shop says %s: kept", order_id, row.state, target)
             row.delivery_estimate = shop.delivery_estimate
             session.commit()
             return snapshots(session, [row])[0]
-
-
-def _transition(
-    session: Session, row: tables.Order, to: OrderState, note: str, now: datetime, only_from: OrderState | None = None
-) -> None:
-    if to not in TRANSITIONS[row.state] or (only_from is not None and row.state != only_from):
-        raise OrderError(f"order {row.id} is {row.state}; it cannot become {to}")
-    row.state, row.updated_at = to, now
-    session.add(tables.OrderEvent(order_id=row.id, state=to, at=now, note=note))
-    session.flush()
-
-
-def _check_quote(items: list[OrderItem], quote: Quote) -> None:
-    if not items:
-        raise OrderError("an order needs at least one item")
-    if [(i.sku, i.quantity) for i in items] != [(l.sku, l.quantity) for l in quote.lines]:
-        raise OrderError("the quote does not match the items to order; ask the shop for a new quote")
-    unavailable = [l.name for l in quote.lines if not l.available]
-    if unavailable:
-        raise OrderError(f"{', '.join(unavailable)} cannot be ordered now (out of stock)")
-
-
-def _items(order: Order) -> list[OrderItem]:
-    return [OrderItem(line.sku, line.quantity) for line in order.lines]
-
-
-def _key(order: Order) -> str:
-    if not order.idempotency_key:
-        raise OrderError(f"order {order.id} has no idempotency key; it was not proposed by the assistant")
-    return order.idempotency_key
 
 
 def _with_lines(orders: list[Order]) -> tuple[Order, list[OrderLine]] | None:

@@ -123,3 +123,80 @@ def test_kill_between_yes_and_the_shop(
     # A second restart changes nothing: no duplicate.
     again = json.loads(run(healthy, "orders", "list", "--json").stdout)
     assert again == orders
+
+
+# --- kill -9 at each step of placement, many times -------------------------------------------
+#: Where the process dies: before the request leaves, while the shop holds it uncommitted, after the shop
+#: committed but before it answered, and after the answer but before the household recorded it.
+STEPS = ("before_send", "in_flight", "after_commit", "before_record")
+ROUNDS = 3
+
+
+def driver(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.crash_driver", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+
+
+def read_until(proc: subprocess.Popen[str], line: str) -> None:
+    assert proc.stdout is not None
+    while True:
+        got = proc.stdout.readline()
+        if not got:
+            raise AssertionError(f"driver exited before {line!r}: {proc.stderr.read() if proc.stderr else ''}")
+        if got.strip() == line:
+            return
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_kill_at_each_step_of_placement(step: str, tmp_path: Path) -> None:
+    from assistant.retailers.demo_catalogue import load_catalogue
+    from assistant.retailers.demo_shop import DemoShop
+    from assistant.retailers.demo_store import ShopStore
+
+    catalogue = load_catalogue(PROJECT_ROOT / "data" / "demo" / "catalogue.csv", "EUR")
+    delays = {"in_flight": {"request_delay_ms": 800}, "after_commit": {"response_delay_ms": 60_000}}.get(step, {})
+    shop = DemoShop(catalogue, ShopStore(tmp_path / "store.sqlite"), clock=_now, token="crash-token", **delays)
+    url, db = shop.start(), str(tmp_path / "assistant.sqlite")
+    skus = [p.sku for p in catalogue.values() if p.in_stock]
+    try:
+        for n in range(ROUNDS):
+            proc = driver("place", step, db, url, "crash-token", skus[n], skus[-1 - n])
+            read_until(proc, "at in_flight" if step in ("in_flight", "after_commit") else f"at {step}")
+            if step == "after_commit":
+                wait_until(lambda n=n: shop.store.count() == n + 1, "the shop to commit the order")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            assert proc.returncode == -signal.SIGKILL
+            restart = subprocess.run(
+                [sys.executable, "-m", "tests.crash_driver", "reconcile", db, url, "crash-token"],
+                capture_output=True,
+                text=True,
+                timeout=DEADLINE_S,
+                cwd=PROJECT_ROOT,
+                check=False,
+            )
+            assert restart.returncode == 0, restart.stderr
+            orders = json.loads(restart.stdout)
+            confirmed = [o for o in orders if any(e["state"] == "confirmed" for e in o["events"])]
+            declined = [o for o in orders if o not in confirmed]
+            assert len(confirmed) == n + 1 and len(declined) == n + 1, orders
+            assert {o["state"] for o in confirmed} == {"placed"}, confirmed
+            assert {o["state"] for o in declined} == {"cancelled"}
+            wait_until(lambda n=n: shop.store.count() == n + 1, "in-flight requests to land")
+            for o in confirmed:
+                assert shop.store.by_key(o["key"]) is not None
+            for o in declined:
+                assert shop.store.by_key(o["key"]) is None
+    finally:
+        shop.close()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -235,6 +236,33 @@ async def test_a_wrong_token_is_refused_not_unavailable(demo: Demo) -> None:
     assert "refused the credentials" in str(info.value) and TOKEN_ENV in str(info.value)
 
 
+async def test_the_store_api_validates_strictly_and_changes_prices(demo: Demo) -> None:
+    url, token = demo.retailer.base_url, demo.retailer.shop.token
+    auth = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=auth, trust_env=False) as client:
+        for body in (
+            {"items": [{"sku": "COF-1", "quantity": "2"}]},
+            {"items": [{"sku": "COF-1", "quantity": True}]},
+            {"items": [{"sku": "COF-1", "quantity": 1}, {"sku": "COF-1", "quantity": 1}]},
+            {"items": []},
+        ):
+            answer = await client.post("/quote", json=body)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request", body
+        garbled = await client.post("/quote", content=b"{", headers={"Content-Type": "application/json"})
+        assert garbled.json()["error"]["code"] == "bad_json"
+        short_key = await client.post(
+            "/orders", json={"items": [{"sku": "COF-1", "quantity": 1}], "idempotency_key": "k"}
+        )
+        assert short_key.status_code == 400 and "idempotency_key" in short_key.json()["error"]["message"]
+        assert (await client.get("/nowhere")).json()["error"]["code"] == "no_such_endpoint"
+        changed = await client.put("/products/COF-1/price", json={"unit_price_minor": 1590})
+        assert changed.status_code == 200 and changed.json()["unit_price_minor"] == 1590
+        unknown = await client.put("/products/NOPE/price", json={"unit_price_minor": 1})
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_sku"
+    quote = await demo.retailer.quote([OrderItem("COF-1", 2)])
+    assert quote.total_minor == 3180
+
+
 class _Broken(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         status, body = (
@@ -301,7 +329,7 @@ def test_bad_catalogue_lines_are_named(tmp_path: Path) -> None:
 def test_unknown_adapter_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path))
     config = load_config(PROJECT_ROOT / "config.yml", overrides={"retailer": {"adapter": "amazon"}})
-    with pytest.raises(ConfigError, match="unknown adapter 'amazon' \\(expected one of: demo, http"):
+    with pytest.raises(ConfigError, match=r"unknown adapter 'amazon' \(expected one of: demo, .*http"):
         create_retailer(config, open_db(config.db_path))
 
 
@@ -340,12 +368,13 @@ def test_business_days() -> None:
     assert add_business_days(date(2026, 11, 21), 1) == date(2026, 11, 23)  # Saturday → Monday
 
 
-def test_shop_serve_runs_the_demo_shop_as_its_own_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["store", "shop"])
+def test_store_serve_runs_the_reference_store_as_its_own_process(tmp_path: Path, command: str) -> None:
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text(CATALOGUE, encoding="utf-8")
     env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), TOKEN_ENV: "serve-token"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "shop", "serve", "--port", "0", "--catalogue", str(catalogue)],
+        [sys.executable, "-m", "assistant", command, "serve", "--port", "0", "--catalogue", str(catalogue)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -357,10 +386,13 @@ def test_shop_serve_runs_the_demo_shop_as_its_own_process(tmp_path: Path) -> Non
         ready, _, _ = select.select([proc.stdout], [], [], DEADLINE_S)
         assert ready, "shop serve printed nothing"
         banner = proc.stdout.readline()
-        assert "Demo shop serving household" in banner, banner + (proc.stderr.read() if proc.stderr else "")
+        assert "Reference store serving household" in banner, banner + (proc.stderr.read() if proc.stderr else "")
         url = banner.split(" at ")[1].split(" ")[0]
         found = asyncio.run(HTTPRetailer(url, token="serve-token").search("bench"))
         assert [(p.sku, p.unit_price_minor, p.currency) for p in found] == [("BENCH-1", 8900, "EUR")]
+        schema = httpx.get(f"{url}/openapi.json", timeout=DEADLINE_S).json()
+        assert {"/products", "/quote", "/orders", "/orders/{order_id}/cancel"} <= set(schema["paths"])
+        assert httpx.get(f"{url}/products", timeout=DEADLINE_S).json()["error"]["code"] == "unauthorised"
     finally:
         proc.terminate()
         proc.wait(timeout=DEADLINE_S)

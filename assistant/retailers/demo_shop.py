@@ -1,39 +1,36 @@
-"""The demo shop: a small JSON HTTP shop on loopback, so any household can be tried end to end.
+"""The demo shop's behaviour (the reference store): catalogue, quotes, orders by idempotency key, lifecycle.
 
 It sells its catalogue plus every product of the household's history that the catalogue lacks, at
 the last price paid. Delivery estimates and the order lifecycle follow an injectable clock. Simulated
 network latency: `request_delay_ms` holds an order request before the shop commits it,
 `response_delay_ms` holds the answer after it has (tests kill the assistant inside these windows).
 
-Endpoints: GET /health, GET /products?q=&limit=, POST /quote, POST /orders, GET /orders?idempotency_key=,
-GET /orders/{id}, POST /orders/{id}/cancel. Errors: {"error": {"code": ..., "message": ...}}.
+`start()` serves it over HTTP on 127.0.0.1 (FastAPI + uvicorn, see store_app.py for the endpoints);
+`assistant store serve` runs it as its own process.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import threading
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import TYPE_CHECKING, Any
 
 from ..history import HistoryProduct
 from .base import CancelResult, CatalogueItem, OrderItem, Quote, QuoteLine, RetailerOrder
 from .demo_catalogue import ShopProduct, delivery_estimate, lifecycle_state
 from .demo_store import ShopOrder, ShopStore
 from .http import NOT_FOUND
-from .wire import cancel_to_json, item_to_json, order_to_json, quote_to_json
+
+if TYPE_CHECKING:
+    from .store_server import ThreadedServer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-#: Most lines in one request, and most units of one line.
-MAX_LINES, MAX_QUANTITY = 50, 1000
-_MAX_BODY = 64 * 1024
 
 
 class ShopRefusal(Exception):
@@ -63,7 +60,7 @@ class DemoShop:
         self.token = token
         self.request_delay_s, self.response_delay_s = request_delay_ms / 1000, response_delay_ms / 1000
         self.stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: ThreadedServer | None = None
 
     # --- behaviour ---------------------------------------------------------
     def products(self) -> dict[str, ShopProduct]:
@@ -72,6 +69,15 @@ class DemoShop:
         for p in self.household():
             stocked.setdefault(p.sku, ShopProduct(p.sku, p.name, p.brand, p.last_unit_price_minor, p.currency))
         return stocked
+
+    def set_price(self, sku: str, unit_price_minor: int) -> ShopProduct:
+        """Change a catalogue product's price from now on (orders already placed keep theirs)."""
+        if sku not in self.catalogue:
+            raise ShopRefusal(404, "unknown_sku", f"the demo shop's catalogue has no sku {sku}")
+        if not 0 <= unit_price_minor <= 10_000_000:
+            raise ShopRefusal(400, "bad_request", "unit_price_minor must be a whole number from 0 to 10000000")
+        self.catalogue[sku] = replace(self.catalogue[sku], unit_price_minor=unit_price_minor)
+        return self.catalogue[sku]
 
     def search(self, query: str, limit: int) -> list[ShopProduct]:
         words = _fold(query).split()
@@ -168,12 +174,20 @@ class DemoShop:
         return not (seconds and self.stopping.wait(seconds))
 
     # --- serving -----------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        """Serve on 127.0.0.1:`port` (0: any free port) in a daemon thread; returns the base URL."""
-        self._server = _Server(("127.0.0.1", port), _Handler)
-        self._server.shop = self
-        server = self._server
-        threading.Thread(target=lambda: server.serve_forever(poll_interval=0.1), name="demo-shop", daemon=True).start()
+    def start(self, port: int = 0, *, wait: bool = True) -> str:
+        """Serve on 127.0.0.1:`port` (0: any free port) in a daemon thread; returns the base URL.
+        Without `wait` it returns once the port listens, while the web framework loads in the thread."""
+        from .store_server import ThreadedServer
+
+        def make_app() -> Any:
+            from .store_app import build_app
+
+            return build_app(self)
+
+        server = ThreadedServer(make_app, "demo-shop")
+        self.stopping.clear()
+        server.start(port, wait=wait)
+        self._server = server
         log.info("demo shop listening on %s (state in %s)", self.url, self.store.path)
         return self.url
 
@@ -181,136 +195,19 @@ class DemoShop:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the demo shop is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def close(self) -> None:
         """Stop serving; requests held in simulated latency are dropped uncommitted."""
         self.stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
 
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    shop: DemoShop
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    server_version = "DemoShop/1"
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("demo shop: " + format, *args)
-
-    def _handle(self, method: str) -> None:
-        shop = self.server.shop
-        url = urlsplit(self.path)
-        parts = [unquote(p) for p in url.path.strip("/").split("/")]
-        try:
-            if parts != ["health"] and not self._authorised(shop):
-                raise ShopRefusal(401, "unauthorised", "missing or wrong bearer token")
-            status, payload = _route(shop, method, parts, parse_qs(url.query), self._body)
-        except ShopRefusal as refusal:
-            status, payload = refusal.status, {"error": {"code": refusal.code, "message": refusal.message}}
-        placed = method == "POST" and parts == ["orders"] and status in (200, 201)
-        if placed and not shop.hold(shop.response_delay_s):
-            return  # stopping: the connection drops unanswered, as when a network fails
-        self._send(status, payload)
-
-    def _authorised(self, shop: DemoShop) -> bool:
-        if not shop.token:
-            return True
-        given = self.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {shop.token}".encode())
-
-    def _body(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
-            raise ShopRefusal(413, "too_large", "request body too large")
-        try:
-            return json.loads(self.rfile.read(length) or b"{}")
-        except ValueError as err:
-            raise ShopRefusal(400, "bad_json", f"request body is not JSON: {err}") from None
-
-    def _send(self, status: int, payload: Any) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up waiting (its timeout): what was stored stays stored, and the client
-            # finds it by idempotency key.
-            log.info("client left before the answer to %s %s", self.command, self.path)
-
-
-def _route(
-    shop: DemoShop, method: str, parts: list[str], query: dict[str, list[str]], body: Callable[[], Any]
-) -> tuple[int, Any]:
-    arg = {k: v[-1] for k, v in query.items()}
-    match method, parts:
-        case "GET", ["health"]:
-            return 200, {"status": "ok", "shop": "demo"}
-        case "GET", ["products"]:
-            limit = arg.get("limit", "10")
-            if not limit.isdigit():
-                raise ShopRefusal(400, "bad_request", f"limit must be a whole number, got {limit!r}")
-            return 200, {"products": [item_to_json(_item(p)) for p in shop.search(arg.get("q", ""), int(limit))]}
-        case "POST", ["quote"]:
-            return 200, quote_to_json(shop.quote(_items(body()))[0])
-        case "POST", ["orders"]:
-            data = body()
-            key = data.get("idempotency_key") if isinstance(data, dict) else None
-            if not isinstance(key, str) or not 8 <= len(key) <= 200:
-                raise ShopRefusal(400, "bad_request", "idempotency_key must be a string of 8 to 200 characters")
-            items = _items(data)
-            if not shop.hold(shop.request_delay_s):
-                raise ShopRefusal(503, "stopping", "the demo shop is stopping")
-            order, created = shop.place(key, items)
-            return (201 if created else 200), order_to_json(order)
-        case "GET", ["orders"] if "idempotency_key" in arg:
-            return 200, order_to_json(shop.find(arg["idempotency_key"]))
-        case "GET", ["orders", order_id]:
-            return 200, order_to_json(shop.status(order_id))
-        case "POST", ["orders", order_id, "cancel"]:
-            return 200, cancel_to_json(shop.cancel(order_id))
-    raise ShopRefusal(404, "no_such_endpoint", f"no endpoint {method} /{'/'.join(parts)}")
-
-
-def _items(data: Any) -> list[OrderItem]:
-    raw = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(raw, list) or not 0 < len(raw) <= MAX_LINES:
-        raise ShopRefusal(400, "bad_request", f"items must be a list of 1 to {MAX_LINES} {{sku, quantity}} objects")
-    items = []
-    for n, item in enumerate(raw):
-        sku = item.get("sku") if isinstance(item, dict) else None
-        quantity = item.get("quantity") if isinstance(item, dict) else None
-        if not isinstance(sku, str) or not sku.strip():
-            raise ShopRefusal(400, "bad_request", f"items[{n}].sku must be a non-empty string")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
-            message = f"items[{n}].quantity must be a whole number from 1 to {MAX_QUANTITY}"
-            raise ShopRefusal(400, "bad_request", message)
-        items.append(OrderItem(sku, quantity))
-    if len({i.sku for i in items}) < len(items):
-        raise ShopRefusal(400, "bad_request", "each sku may appear only once; put the total quantity on one line")
-    return items
 
 
 def _item(p: ShopProduct) -> CatalogueItem:

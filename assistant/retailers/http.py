@@ -3,8 +3,9 @@
 One httpx client per call: the assistant makes a handful of shop calls per conversation, and a
 client bound to no event loop works the same from the voice loop, the CLI and each test's loop.
 Timeouts, refused connections, 5xx and unreadable answers raise `RetailerUnavailable` (the outcome
-is unknown; an order sent with an idempotency key may be sent again); 4xx answers are refusals and
-raise `RetailerError` with the shop's own message.
+is unknown; an order sent with an idempotency key may be sent again); 429 and 503 raise
+`RetailerBusy` with the `Retry-After` wait; other 4xx answers are refusals and raise `RetailerError`
+with the shop's own message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 
 from ..errors import RetailerError, RetailerUnavailable
 from .base import CancelResult, CatalogueItem, OrderItem, Quote, RetailerOrder
+from .retry import RetailerBusy, parse_retry_after
 from .wire import cancel_from_json, item_from_json, items_to_json, order_from_json, quote_from_json
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,9 @@ class HTTPRetailer:
             return None
         message = str(message or f"HTTP {response.status_code} {response.reason_phrase}")
         log.info("%s %s → %d %s", method, path, response.status_code, message)
+        if response.status_code in (429, 503):
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            raise RetailerBusy(f"the {self.name} shop is busy: {message}", retry_after_s=wait)
         if response.status_code >= 500:
             raise RetailerUnavailable(f"the {self.name} shop failed: {message}", retry_safe=True)
         if response.status_code in (401, 403):

@@ -33,7 +33,7 @@ from .http import HTTPRetailer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-#: Environment variable holding the bearer token of the `http` adapter (and of `assistant shop serve`).
+#: Environment variable holding the bearer token of the `http` adapter (and of `assistant store serve`).
 TOKEN_ENV = "ASSISTANT_RETAILER_TOKEN"
 #: Entry-point group of third-party adapters: `name = "package.module:factory"`, factory(config, engine, clock).
 ENTRY_POINT_GROUP = "assistant.retailers"
@@ -108,7 +108,7 @@ def create_retailer(config: Config, engine: Engine, clock: Clock = utcnow) -> Re
         settings = from_mapping(DemoSettings, config.retailer.settings, SETTINGS_PATH)
         token = secrets.token_urlsafe(24)
         shop = build_demo_shop(config, engine, clock, settings, token=token)
-        shop.start()
+        shop.start(wait=False)  # the web framework loads while the rest of the app starts
         return LocalDemoRetailer(shop, token, settings.timeout_s)
     if adapter == "http":
         http = from_mapping(HTTPSettings, config.retailer.settings, SETTINGS_PATH)
@@ -151,15 +151,18 @@ def _from_entry_point(adapter: str, config: Config, engine: Engine, clock: Clock
     return retailer
 
 
-# --- `assistant shop serve` ---------------------------------------------------
+# --- `assistant store serve` (alias: `assistant shop serve`) ---------------------------
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("shop", help="the demo shop")
-    sub = p.add_subparsers(dest="shop_command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the demo shop on 127.0.0.1 until Ctrl-C (for the `http` adapter)")
-    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free port)")
-    serve.add_argument("--catalogue", type=Path, help="catalogue CSV (default: retailer.settings.catalogue)")
-    serve.set_defaults(func=_serve)
-    p.set_defaults(func=lambda args, config: p.print_help() or 2)
+    for command, about in (("store", "the reference store (HTTP)"), ("shop", "alias of `store`")):
+        p = subparsers.add_parser(command, help=about)
+        sub = p.add_subparsers(dest="store_command", metavar="COMMAND")
+        serve = sub.add_parser(
+            "serve", help="serve the reference store on 127.0.0.1 until Ctrl-C (for the `http` adapter)"
+        )
+        serve.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free port)")
+        serve.add_argument("--catalogue", type=Path, help="catalogue CSV (default: retailer.settings.catalogue)")
+        serve.set_defaults(func=_serve)
+        p.set_defaults(func=lambda args, config, p=p: p.print_help() or 2)
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
@@ -177,7 +180,11 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     except OSError as err:
         raise ConfigError(f"--port {args.port}: cannot listen on it ({err.strerror})") from err
     auth = f"bearer token from {TOKEN_ENV}" if shop.token else f"no token (set {TOKEN_ENV} to require one)"
-    print(f"Demo shop serving household {config.home} at {url} ({auth}); Ctrl-C to stop", flush=True)
+    print(
+        f"Reference store serving household {config.home} at {url} ({auth}); API schema at {url}/openapi.json;"
+        " Ctrl-C to stop",
+        flush=True,
+    )
     try:
         threading.Event().wait()
     finally:
