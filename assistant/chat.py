@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
+from . import devloop
 from .app import App, build_app
-from .config import Config
+from .config import Config, default_config_path
 from .dialogue import Conversation
-from .errors import ConfigError
+from .errors import AssistantError, ConfigError
 from .turn import TurnResult
 
-HELP = """Commands: /lang en|fr  switch language · /state  show the dialogue state · /quit  leave (or Ctrl-D)"""
+log = logging.getLogger(__name__)
+
+HELP = """Commands:
+  /skills        enabled skills, their intents and languages
+  /intents       each intent, its skill, and its number of examples per language
+  /reload        pick up changed skill code, NLU examples, replies and config.yml's skills (retrains only what changed)
+  /state         the dialogue state: open question, each skill's state
+  /lang en|fr    switch language
+  /help          this list
+  /quit          leave (or Ctrl-D)"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,7 +51,7 @@ async def run_chat(args: argparse.Namespace, config: Config) -> int:
             f"--lang {lang}: not in config.yml's languages {config.languages}",
             hint="add it to `languages` in config.yml",
         )
-    app = await build_app(config, progress)
+    app = await build_app(config, progress, config_path=_config_file(args))
     _warn_if_empty(app)
     conversation = app.conversation(lang)
     interactive = args.script is None and sys.stdin.isatty()
@@ -49,8 +60,10 @@ async def run_chat(args: argparse.Namespace, config: Config) -> int:
     try:
         async for line in _lines(args.script, config.home, interactive):
             if line.startswith("/"):
-                if not _command(line, conversation, app, out=sys.stderr if args.json else sys.stdout):
+                out = sys.stderr if args.json else sys.stdout
+                if line.partition(" ")[0] in ("/quit", "/exit"):
                     break
+                conversation = await command(line, conversation, app, out=out)
                 continue
             result = await conversation.handle(line)
             _show(result, conversation, args)
@@ -84,19 +97,53 @@ async def _lines(script: str | None, home: Path, interactive: bool) -> AsyncIter
             yield line
 
 
-def _command(line: str, conversation: Conversation, app: App, out: TextIO) -> bool:
-    """REPL slash commands (printed to `out`, stderr in --json mode); False means quit."""
+def _config_file(args: argparse.Namespace) -> Path | None:
+    """The config file `/reload` reads again (None when running on defaults without one)."""
+    path = Path(args.config) if getattr(args, "config", None) else default_config_path()
+    return path if path.exists() else None
+
+
+async def command(line: str, conversation: Conversation, app: App, out: TextIO) -> Conversation:
+    """A REPL slash command (printed to `out`, stderr in --json mode); returns the conversation to go on
+    with, a new one after a successful `/reload`."""
     word, _, arg = line.partition(" ")
-    if word in ("/quit", "/exit"):
-        return False
-    if word == "/lang" and arg.strip() in app.config.languages:
-        conversation.lang = arg.strip()
-        print(f"language: {conversation.lang}", file=out)
+    arg = arg.strip()
+    if word == "/lang":
+        if arg in app.config.languages:
+            conversation.lang = arg
+            print(f"language: {conversation.lang}", file=out)
+        else:
+            print(f"/lang: choose one of {', '.join(app.config.languages)} (config.yml's languages)", file=out)
     elif word == "/state":
         print(json.dumps(_state(conversation), ensure_ascii=False, indent=2, default=str), file=out)
+    elif word == "/skills":
+        print("\n".join(devloop.skill_lines(app.skills, app.config.languages, conversation.lang)), file=out)
+    elif word == "/intents":
+        print("\n".join(devloop.intent_lines(app.skills, app.config.languages)), file=out)
+    elif word == "/reload":
+        return await _reload(conversation, app, out)
     else:
         print(HELP, file=out)
-    return True
+    return conversation
+
+
+async def _reload(conversation: Conversation, app: App, out: TextIO) -> Conversation:
+    try:
+        await devloop.reload(app, lambda message: print(message, file=out, flush=True))
+    except AssistantError as err:
+        print(f"reload failed: {err}\nThe previous skills are still running.", file=out)
+        return conversation
+    except Exception as err:  # a skill's setup() crashed: report it, keep the REPL
+        log.debug("reload failed", exc_info=err)
+        print(f"reload failed: {type(err).__name__}: {err}\nThe previous skills are still running.", file=out)
+        return conversation
+    if conversation.pending is not None:
+        print("The open question was dropped: its handler belonged to the old code.", file=out)
+    await conversation.close()
+    fresh = app.conversation(conversation.lang)
+    fresh.turn = conversation.turn
+    fresh.skill_state.update({k: v for k, v in conversation.skill_state.items() if k in fresh.skills})
+    return fresh
 
 
 def _state(conversation: Conversation) -> dict[str, object]:

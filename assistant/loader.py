@@ -13,11 +13,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .config import Config
 from .errors import SkillError
 from .skill import Skill, SkillEnv
+from .skill_checks import check_claims, check_intents, check_responses
 from .templates import Templates
 from .typed import from_mapping
 
@@ -49,7 +48,10 @@ class LoadedSkill:
 
 
 def discover(config: Config) -> dict[str, tuple[Path, type[Skill]]]:
-    """Every skill available: folder skills first, then entry-point packages; name → (folder, class)."""
+    """Every enabled skill available: folder skills first, then entry-point packages; name → (folder, class).
+
+    Two skills of one name (in two skills.paths folders, or a folder and an installed package) is an
+    error: both would publish the same `<name>.<intent>` intents."""
     found: dict[str, tuple[Path, type[Skill]]] = {}
     for base in config.skills.paths:
         root = config.resolve(base)
@@ -57,22 +59,49 @@ def discover(config: Config) -> dict[str, tuple[Path, type[Skill]]]:
             continue
         for folder in sorted(p for p in root.iterdir() if (p / "__init__.py").exists()):
             if folder.name in config.skills.enabled:
-                found[folder.name] = (folder, _skill_class(_import_folder(folder), folder))
+                _claim(found, folder.name, str(folder))
+                found[folder.name] = (folder, _checked_name(_skill_class(_import_folder(folder), folder), folder.name))
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in found or ep.name not in config.skills.enabled:
+        if ep.name not in config.skills.enabled:
             continue
-        cls = ep.load()
+        _claim(found, ep.name, f"the installed package skill {ep.value}")
+        try:
+            cls = ep.load()
+        except Exception as err:
+            raise SkillError(f"skill {ep.name!r} ({ep.value}, entry point) failed to import: {err}") from err
         if not (inspect.isclass(cls) and issubclass(cls, Skill)):
             raise SkillError(f"entry point {ep.name!r} in group {ENTRY_POINT_GROUP} is not a Skill subclass")
-        found[ep.name] = (Path(inspect.getfile(cls)).parent, cls)
+        found[ep.name] = (Path(inspect.getfile(cls)).parent, _checked_name(cls, ep.name))
     return found
+
+
+def _claim(found: dict[str, tuple[Path, type[Skill]]], name: str, where: str) -> None:
+    if name in found:
+        raise SkillError(
+            f"two skills are named {name!r}: {found[name][0]} and {where}; both would claim the intents {name}.*",
+            hint="rename one (its folder or entry-point name) or remove it from skills.paths",
+        )
+
+
+def _checked_name(cls: type[Skill], name: str) -> type[Skill]:
+    """A class's `name` must match the folder (or entry point) it is loaded as: intents are published under it."""
+    if cls.name and cls.name != name:
+        raise SkillError(
+            f"skill {name!r}: {cls.__qualname__}.name is {cls.name!r}, but it is loaded as {name!r} "
+            f"(its intents would clash with skill {cls.name!r})",
+            hint=f"set name = {name!r} in {inspect.getfile(cls)}",
+        )
+    return cls
 
 
 def _import_folder(folder: Path) -> ModuleType:
     """Import `skills/<name>/` as package `assistant_skills.<name>` so relative imports work."""
     name = f"assistant_skills.{folder.name}"
-    if name in sys.modules:
-        return sys.modules[name]
+    cached = sys.modules.get(name)
+    if cached is not None and Path(cached.__file__ or "").parent == folder:
+        return cached
+    for stale in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
+        del sys.modules[stale]  # a skill of the same name from another folder (another config)
     sys.modules.setdefault("assistant_skills", ModuleType("assistant_skills"))
     spec = importlib.util.spec_from_file_location(
         name, folder / "__init__.py", submodule_search_locations=[str(folder)]
@@ -117,32 +146,10 @@ def nlu_sources(config: Config, available: dict[str, tuple[Path, type[Skill]]] |
     return sources
 
 
-def _nlu_intents(path: Path) -> set[str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return set()  # reported with file and line by the NLU data merge
-    return {str(item["intent"]) for item in data.get("nlu", []) or [] if isinstance(item, dict) and "intent" in item}
-
-
 def check_skill(name: str, folder: Path, cls: type[Skill], langs: Sequence[str]) -> None:
-    """Load-time checks: every handler has examples in every language, every intent has a handler."""
-    handled = set(cls.handlers())
-    for lang in langs:
-        path = folder / "locales" / lang / "nlu.yml"
-        declared = _nlu_intents(path) if path.exists() else set()
-        missing = sorted(handled - declared)
-        if missing:
-            raise SkillError(
-                f"skill {name!r}: intent {missing[0]!r} has a handler but no NLU examples for {lang!r}",
-                hint=f"add examples to {path}",
-            )
-        orphans = sorted(declared - handled)
-        if orphans:
-            raise SkillError(
-                f"skill {name!r}: intent {orphans[0]!r} in {path} has no handler",
-                hint=f"add an @intent({orphans[0]!r}) method to {cls.__name__}",
-            )
+    """Load-time checks of one skill's intents: every handler has examples in every language, every
+    intent has a handler, no intent has two handlers. Errors name the file and line."""
+    check_intents(name, folder, cls, langs)
 
 
 def load_skills(config: Config, services: dict[str, Any]) -> list[LoadedSkill]:
@@ -154,6 +161,7 @@ def load_skills(config: Config, services: dict[str, Any]) -> list[LoadedSkill]:
             f"skills.enabled: no skill named {missing[0]!r}",
             hint=f"available: {', '.join(sorted(available)) or 'none'}; skill folders go under {config.skills.paths}",
         )
+    check_claims({n: available[n] for n in config.skills.enabled}, config.languages, CORE_LOCALES)
     loaded = []
     for name in config.skills.enabled:
         folder, cls = available[name]
@@ -163,6 +171,7 @@ def load_skills(config: Config, services: dict[str, Any]) -> list[LoadedSkill]:
         skill = cls(SkillEnv(config=config, settings=settings, services=services))
         handlers = {f"{name}.{intent}": getattr(skill, attr) for intent, attr in cls.handlers().items()}
         templates = Templates.load(name, folder / "locales", config.languages)
+        check_responses(name, folder, templates, config.languages)
         loaded.append(LoadedSkill(name, skill, folder, handlers, templates))
     unknown = set(config.skills.settings) - set(config.skills.enabled)
     if unknown:

@@ -18,10 +18,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date as Day
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from .nlu.types import ParseResult
+from .slots import Quantity, read_date, read_number, read_quantity
 
 if TYPE_CHECKING:
     from .dialogue import Conversation
@@ -81,6 +83,22 @@ def intent(name: str, *, cancels_pending: bool = False) -> Callable[[Handler], H
     return mark
 
 
+def capability(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Mark an async method as something other skills may hand part of a request to, published as
+    `<skill>.<name>`. It is called as `method(ctx, **data)` by `Context.hand_off`, with a Context of its
+    own skill (its templates, its state), and may ask questions like any handler. It needs no NLU examples:
+    no utterance reaches it directly. Its keyword arguments and return value are its documented contract.
+    """
+
+    def mark(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"@capability({name!r}) method {func.__qualname__} must be `async def`")
+        func.__assistant_capability__ = name  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
 @dataclass
 class SkillEnv:
     """What the framework hands a skill at set-up."""
@@ -109,6 +127,12 @@ class Skill:
     async def setup(self) -> None:
         """Called once after loading, before the first turn (open resources, build indexes)."""
 
+    def is_new_request(self, parse: ParseResult, lang: str) -> bool:
+        """Whether `parse` (one of this skill's intents, said while a question is open) is a new request
+        that replaces the question, rather than an unclear answer to it. Default: the NLU found a slot.
+        Override when the skill reads more than the NLU's slots (e.g. a product named without a slot)."""
+        return bool(parse.entities)
+
     async def ready(self, lang: str) -> None:
         """Return once the skill answers at full speed in `lang` (models loaded). The voice loop awaits
         it before saying it is listening; the chat REPL does not wait."""
@@ -119,6 +143,16 @@ class Skill:
         found: dict[str, str] = {}
         for attr, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
             name = getattr(member, "__assistant_intent__", None)
+            if name:
+                found[name] = attr
+        return found
+
+    @classmethod
+    def capability_methods(cls) -> dict[str, str]:
+        """Map of capability name → method name for every `@capability` method."""
+        found: dict[str, str] = {}
+        for attr, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
+            name = getattr(member, "__assistant_capability__", None)
             if name:
                 found[name] = attr
         return found
@@ -138,11 +172,23 @@ class Context:
         self._conversation = conversation
         self.skill_name = skill_name
         self.parse = parse
+        self._heard: float | None = conversation.heard
 
     @property
     def text(self) -> str:
         """The utterance that started this request."""
         return self.parse.text
+
+    @property
+    def heard(self) -> float | None:
+        """How sure speech-to-text was of the utterance that started this request (0..1); None when typed."""
+        return self._heard
+
+    @property
+    def unsure(self) -> bool:
+        """The words may be misheard (spoken, below `listen.min_confidence`). Act only through a question
+        the user answers, and prefer "say it again" over "I found nothing" (the words may be wrong)."""
+        return self._heard is not None and self._heard < self._conversation.min_heard
 
     @property
     def lang(self) -> str:
@@ -163,6 +209,22 @@ class Context:
         """The value of entity `name` in the utterance, if the NLU found one."""
         found = self.parse.entity(name)
         return found.value if found else None
+
+    # --- typed slot readers (see assistant/slots.py for what each accepts) ---
+    def number(self, name: str) -> int | None:
+        """Slot `name` as a whole number ("3", "twenty-one", "vingt et un"); None if absent or not a number."""
+        value = self.slot(name)
+        return read_number(value, self.lang) if value is not None else None
+
+    def quantity(self, name: str) -> Quantity | None:
+        """Slot `name` as an amount with an optional unit ("2 kg", "three bottles"); None if absent or unreadable."""
+        value = self.slot(name)
+        return read_quantity(value, self.lang) if value is not None else None
+
+    def date(self, name: str) -> Day | None:
+        """Slot `name` as a day ("tomorrow", "friday", "24 décembre") after `now`; None if absent or unreadable."""
+        value = self.slot(name)
+        return read_date(value, self.lang, self.now.date()) if value is not None else None
 
     def render(self, key: str, **values: Any) -> str:
         """A response template of this skill in the conversation language, filled in."""
@@ -200,6 +262,24 @@ class Context:
         self.say(key, **values)
         answer = await self._conversation.wait_for(f"slot:{slot}", self.skill_name, slot=slot)
         return answer  # type: ignore[no-any-return]
+
+    async def hand_off(self, capability: str, **data: Any) -> Any:
+        """Let another skill do part of this request: await its `@capability` named `capability`
+        (`<skill>.<name>`, e.g. `shopping.order_list`) with `data` as keyword arguments, and return what
+        it returns. It speaks and asks in its own words; a "never mind" while it asks reaches it first.
+        Raises `SkillError` if no enabled skill offers it."""
+        return await self._conversation.hand_off(capability, self.parse, data)
+
+    def skill_descriptions(self) -> dict[str, str]:
+        """What each enabled skill can do (its `Skill.description`), in the conversation language or else
+        English, in `skills.enabled` order; skills without a description are left out."""
+        found = {}
+        for name, loaded in self._conversation.skills.items():
+            texts = type(loaded.skill).description
+            text = texts.get(self.lang) or texts.get("en")
+            if text:
+                found[name] = text
+        return found
 
     def service(self, name: str) -> Any:
         """A shared framework service (`db`, `retailer`, `orders`, `clock`)."""

@@ -53,20 +53,52 @@ def placeholders(template: str) -> set[str]:
 
 
 def _read(path: Path) -> dict[str, list[str]]:
+    """The templates of one responses.yml; YAML and structure errors name the file and line."""
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise SkillError(f"{path}{where}: not valid YAML") from err
-    if not isinstance(data, dict):
-        raise SkillError(f"{path}: expected a mapping of response keys to sentences")
+        problem = getattr(err, "problem", None) or str(err)
+        raise SkillError(
+            f"{path}{where}: not valid YAML ({problem})", hint="fix the indentation or quoting there"
+        ) from err
+    except UnicodeDecodeError as err:
+        raise SkillError(f"{path}: not UTF-8 text") from err
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise SkillError(
+            f"{path} line {_line(root)}: expected a mapping of response keys to sentences",
+            hint='write one `key: "sentence"` per line',
+        )
     out: dict[str, list[str]] = {}
-    for key, value in data.items():
-        variants = [value] if isinstance(value, str) else value
-        if not isinstance(variants, list) or not variants or not all(isinstance(v, str) for v in variants):
-            raise SkillError(f"{path}: response {key!r} must be a sentence or a list of sentences")
-        out[str(key)] = variants
+    for key_node, value_node in root.value:
+        key = str(key_node.value)
+        variants = _variants(value_node)
+        if variants is None:
+            raise SkillError(
+                f"{path} line {_line(value_node)}: response {key!r} must be a sentence or a list of sentences",
+                hint='quote it: `key: "sentence"`, or list variants as `- "sentence"` lines',
+            )
+        if key in out:
+            raise SkillError(f"{path} line {_line(key_node)}: response {key!r} is defined twice")
+        out[key] = variants
     return out
+
+
+def _variants(node: yaml.Node) -> list[str] | None:
+    """The sentences of one response: a string scalar, or a non-empty list of them."""
+    if isinstance(node, yaml.ScalarNode):
+        return [str(node.value)] if node.tag == "tag:yaml.org,2002:str" and str(node.value).strip() else None
+    if isinstance(node, yaml.SequenceNode) and node.value:
+        found = [_variants(item) for item in node.value]
+        if all(f is not None and isinstance(item, yaml.ScalarNode) for f, item in zip(found, node.value, strict=True)):
+            return [f[0] for f in found if f]
+    return None
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1

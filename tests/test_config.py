@@ -48,7 +48,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: Path, monkeypa
         ("nlu:\n  port: abc\n", "nlu.port: expected an integer, got 'abc'"),
         ("nlu:\n  port: 70000\n", "nlu.port: expected a port number"),
         ("nlu:\n  confidence_threshold: 2\n", "nlu.confidence_threshold: expected a number between 0 and 1"),
-        ("nlu:\n  pipeline: bert\n", "nlu.pipeline: expected one of 'light', 'diet', got 'bert'"),
+        ("nlu:\n  pipeline: bert\n", "nlu.pipeline: expected one of 'light', 'intent_crf', 'diet', got 'bert'"),
         ("skils:\n  enabled: []\n", "skils: unknown key"),
         ("nlu:\n  prot: 1\n", "nlu.prot: unknown key"),
         ("language: de\n", "language: expected one of 'en', 'fr', got 'de'"),

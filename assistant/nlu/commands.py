@@ -1,4 +1,4 @@
-"""`assistant nlu train | serve | status | stop | parse`."""
+"""`assistant nlu train | serve | status | stop | parse | test | eval`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from ..config import SUPPORTED_LANGUAGES, Config
 from ..errors import NLUError
 from .data import NLUSource
+from .evaluate import evaluate, format_report, load_dataset, report_json, snips_slot_f1, strip_prefixes
+from .heldout import held_out, parse_all
 from .models import plan_models, train_models
 from .runstate import RunPaths, ensure_token, read_state, run_lock, worker_alive
 from .service import Supervisor, connect, status, stop
@@ -25,7 +28,7 @@ def progress(message: str) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction, sources: Sources) -> None:  # type: ignore[type-arg]
-    nlu = subparsers.add_parser("nlu", help="the NLU service: train, serve, status, stop, parse")
+    nlu = subparsers.add_parser("nlu", help="the NLU service: train, serve, status, stop, parse, test, eval")
     sub = nlu.add_subparsers(dest="nlu_command", metavar="COMMAND", required=True)
     p = sub.add_parser("train", help="train the models whose data or pipeline changed (cached by fingerprint)")
     p.add_argument("--lang", choices=SUPPORTED_LANGUAGES, action="append", help="only this language (repeatable)")
@@ -45,6 +48,17 @@ def register(subparsers: argparse._SubParsersAction, sources: Sources) -> None: 
     p.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="language (default: config.yml's language)")
     p.add_argument("--json", action="store_true", help="print the parse as JSON")
     p.set_defaults(func=lambda a, c: run_parse(a, c, sources(c)), is_async=True)
+    p = sub.add_parser("test", help="per-intent precision/recall/F1, entity F1, confusions on held-out examples")
+    p.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="language (default: config.yml's language)")
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds for skills without nlu_test.yml")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=lambda a, c: run_test(a, c, sources(c)), is_async=True)
+    p = sub.add_parser("eval", help="evaluate the served model on an external data set (Rasa nlu.yml or Snips JSON)")
+    p.add_argument("--data", required=True, help="folder of Rasa .yml files or Snips benchmark .json files")
+    p.add_argument("--pattern", default="*", help="only files matching this glob (e.g. 'validate_*.json')")
+    p.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="language (default: config.yml's language)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=lambda a, c: run_eval(a, c, sources(c)), is_async=True)
 
 
 async def run_train(args: argparse.Namespace, config: Config, sources: list[NLUSource]) -> int:
@@ -171,6 +185,44 @@ async def run_parse(args: argparse.Namespace, config: Config, sources: list[NLUS
     finally:
         await client.aclose()
     print(json.dumps(as_json(result), ensure_ascii=False) if args.json else describe(result))
+    return 0
+
+
+def _lang(args: argparse.Namespace, config: Config) -> str:
+    lang = args.lang or config.language
+    if lang not in config.languages:
+        raise NLUError(f"language {lang!r} is not in config.yml's languages {config.languages}")
+    return str(lang)
+
+
+async def run_test(args: argparse.Namespace, config: Config, sources: list[NLUSource]) -> int:
+    lang = _lang(args, config)
+    pairs = await held_out(config, sources, lang, args.folds, progress)
+    report = evaluate(pairs)
+    if args.json:
+        print(json.dumps({"lang": lang, **report_json(report)}, ensure_ascii=False))
+    else:
+        print(format_report(report, f"NLU test ({lang}, pipeline {config.nlu.pipeline}, held-out)"))
+    return 0
+
+
+async def run_eval(args: argparse.Namespace, config: Config, sources: list[NLUSource]) -> int:
+    lang = _lang(args, config)
+    examples = load_dataset(Path(args.data).expanduser(), args.pattern)
+    progress(f"Evaluating {len(examples)} examples from {args.data}…")
+    client = await connect(config, sources, progress)
+    try:
+        predictions = await parse_all(client, [e.text for e in examples], lang, progress)
+    finally:
+        await client.aclose()
+    pairs = list(zip(examples, strip_prefixes(examples, predictions), strict=True))
+    report = evaluate(pairs)
+    slot_f1, _ = snips_slot_f1(pairs)
+    if args.json:
+        print(json.dumps({"lang": lang, **report_json(report), "slot_f1_snips": slot_f1}, ensure_ascii=False))
+    else:
+        print(format_report(report, f"NLU eval ({lang}, {args.data})"))
+        print(f"slot F1 (Snips benchmark method): {slot_f1:.3f}")
     return 0
 
 

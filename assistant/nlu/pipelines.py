@@ -59,6 +59,13 @@ PIPELINES: dict[str, list[dict[str, Any]]] = {
         _CRF,
         {"name": "EntitySynonymMapper"},
     ],
+    # As `light`, with a slot tagger that knows the predicted intent (nlu_service/intent_crf.py).
+    "intent_crf": [
+        *_FEATURIZERS,
+        {"name": "LogisticRegressionClassifier", "max_iter": 300},
+        {**_CRF, "name": "intent_crf.IntentCRFEntityExtractor"},
+        {"name": "EntitySynonymMapper"},
+    ],
     # Rasa's transformer for intents and entities together: slower to train and load, more RAM.
     "diet": [
         *_FEATURIZERS,
