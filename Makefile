@@ -73,6 +73,8 @@ bench: setup
 	@$(UV) run --frozen python bench/nlu.py
 	@$(UV) run --frozen python bench/match.py
 	@$(UV) run --frozen python bench/voice.py
+	@$(UV) run --frozen python bench/orders.py
+	@$(UV) run --frozen python bench/snips.py --train both
 
 clean-models:
 	rm -rf models/nlu/en models/nlu/fr models/nlu/run

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from .config import Config
+from .devloop import NLUConnector, code_stamps
 from .dialogue import Conversation, Parser, utc_now
 from .loader import LoadedSkill, discover, load_skills, nlu_sources
 from .orders import OrderBook
@@ -40,6 +42,12 @@ class App:
     """The NLU client."""
     clock: Callable[[], datetime]
     """The clock every part reads."""
+    config_path: Path | None = None
+    """The config file `/reload` reads again (None: keep `config`)."""
+    connect_nlu: NLUConnector | None = None
+    """Trains and attaches the NLU for new data on `/reload` (None: keep `nlu`, e.g. a test's parser)."""
+    code_stamps: dict[Path, float] = field(default_factory=dict)
+    """Modification times of the skills' code when it was loaded (to say what `/reload` picked up)."""
 
     def conversation(self, lang: str | None = None) -> Conversation:
         """A fresh conversation in `lang` (default: config.language)."""
@@ -52,6 +60,7 @@ class App:
             timeout_s=self.config.dialogue.timeout_s,
             clock=self.clock,
             min_heard=self.config.listen.min_confidence,
+            min_heard_request=self.config.listen.min_request_confidence,
         )
 
     @property
@@ -73,8 +82,12 @@ async def build_app(
     *,
     nlu: Parser | None = None,
     clock: Callable[[], datetime] = utc_now,
+    config_path: Path | None = None,
 ) -> App:
-    """Open the household, resume interrupted orders, load skills and attach to (or start) the NLU."""
+    """Open the household, resume interrupted orders, load skills and attach to (or start) the NLU.
+
+    With `config_path`, `/reload` in the chat REPL reads that file again; with `nlu` given, `/reload`
+    keeps that parser instead of retraining."""
     engine = open_db(config.db_path)
     retailer = create_retailer(config, engine, clock)
     orders = OrderBook(engine, retailer, clock)
@@ -85,11 +98,14 @@ async def build_app(
             + (f" ({order.retailer_order_id})" if order.retailer_order_id else "")
         )
     services = {"db": engine, "retailer": retailer, "orders": orders, "clock": clock}
+    available = discover(config)
     skills = load_skills(config, services)
     for loaded in skills:
         await loaded.skill.setup()
+    connector: NLUConnector | None = None
     if nlu is None:
         from .nlu.service import connect
 
-        nlu = await connect(config, nlu_sources(config, discover(config)), progress)
-    return App(config, engine, retailer, orders, skills, nlu, clock)
+        connector = connect
+        nlu = await connect(config, nlu_sources(config, available), progress)
+    return App(config, engine, retailer, orders, skills, nlu, clock, config_path, connector, code_stamps(available))

@@ -25,11 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.register(sub)
-    from . import history, orders
+    from . import history, orders, scaffold
     from .audio import cli as audio_cli
     from .loader import discover, nlu_sources
     from .modelstore import cli as models_cli
     from .nlu import commands as nlu_commands
+    from .retailers import login_cli as retailer_login
     from .retailers import registry as retailer_registry
     from .stt import cli as stt_cli
     from .tts import cli as tts_cli
@@ -39,11 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     history.register(sub)
     orders.register(sub)
     retailer_registry.register(sub)
+    retailer_login.register(sub)
     nlu_commands.register(sub, lambda config: nlu_sources(config, discover(config)))
     stt_cli.register(sub)
     tts_cli.register(sub)
     audio_cli.register(sub)
     models_cli.register(sub)
+    scaffold.register(sub)
     return parser
 
 

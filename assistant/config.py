@@ -45,7 +45,7 @@ class NLUConfig:
     """Loopback address the assistant starts its own service on."""
     port: int = 5905
     """Port of the service the assistant starts."""
-    pipeline: Literal["light", "diet"] = "light"
+    pipeline: Literal["light", "intent_crf", "diet"] = "light"
     """`light`: LogisticRegression + CRF (fast load, low memory); `diet`: Rasa's DIET transformer."""
     confidence_threshold: float = 0.45
     """Below this intent confidence the utterance counts as not understood."""

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from .choices import resolve_choice
 from .confirmation import ExplicitYes
-from .errors import AssistantError
+from .errors import AssistantError, SkillError
 from .loader import CORE_LOCALES, CORE_SKILL, LoadedSkill
 from .nlu.types import ParseResult
 from .skill import Answer, Cancelled, Context, Option
@@ -74,9 +74,15 @@ class Conversation:
         timeout_s: float,
         clock: Callable[[], datetime] = utc_now,
         min_heard: float = 0.0,
+        min_heard_request: float | None = None,
     ) -> None:
         self.skills = {s.name: s for s in skills}
         self.handlers = {intent: (s.name, h) for s in skills for intent, h in s.handlers.items()}
+        self.capabilities = {
+            f"{s.name}.{c}": (s.name, getattr(s.skill, attr))
+            for s in skills
+            for c, attr in type(s.skill).capability_methods().items()
+        }
         self.cancelling = {f"{s.name}.{i}" for s in skills for i in type(s.skill).cancelling_intents()}
         self.nlu = nlu
         self.lang = lang
@@ -85,6 +91,8 @@ class Conversation:
         self.timeout = timedelta(seconds=timeout_s)
         self.clock = clock
         self.min_heard = min_heard
+        self.min_heard_request = min_heard if min_heard_request is None else min(min_heard, min_heard_request)
+        self.heard: float | None = None
         self.skill_state: dict[str, dict[str, Any]] = {}
         self.core = Templates.load(CORE_SKILL, CORE_LOCALES, sorted({lang, "en", "fr"}))
         self.explicit_yes = ExplicitYes(CORE_LOCALES, sorted({lang, "en", "fr"}))
@@ -114,13 +122,27 @@ class Conversation:
         self._yielded.set_result(None)
         return await future
 
+    async def hand_off(self, capability: str, parse: ParseResult, data: dict[str, Any]) -> Any:
+        """Run another skill's `@capability` inside the calling handler's task, with a Context of its own."""
+        target = self.capabilities.get(capability)
+        if target is None:
+            owner = capability.split(".")[0]
+            raise SkillError(
+                f"no enabled skill offers {capability!r} (is {owner!r} in skills.enabled?)",
+                hint=f"add {owner!r} to skills.enabled in config.yml",
+            )
+        skill, method = target
+        return await method(Context(self, skill, parse), **data)
+
     # --- the turn loop ---------------------------------------------------
     async def handle(self, text: str, *, heard: float | None = None) -> TurnResult:
         """Handle one utterance and return what to answer.
 
-        `heard` is the speech-to-text confidence when the text was spoken. Below `min_heard` (or with
-        nothing heard) the utterance is not acted on: the user is asked to say it again, and any open
-        question stays open. A mumbled "yes" therefore never confirms an order.
+        `heard` is the speech-to-text confidence when the text was spoken. Below `min_heard_request` (or
+        with nothing heard) the utterance is not acted on: the user is asked to say it again, and any open
+        question stays open. Between that and `min_heard` it may start a new request (whose result, a
+        proposal, the user must still confirm) but never answers a question: a mumbled "yes" therefore
+        never confirms an order. Skills see it as `Context.heard` / `Context.unsure`.
         """
         started = time.perf_counter()
         self.turn += 1
@@ -137,9 +159,9 @@ class Conversation:
             nlu_ms = (time.perf_counter() - started) * 1000
         else:
             nlu_ms = (time.perf_counter() - started) * 1000
-            if heard is not None and (heard < self.min_heard or not text.strip()):
-                self.add_event({"type": "not_heard", "confidence": round(heard, 3)})
-                self._say_core("not_heard")
+            self.heard = heard
+            if heard is not None and (heard < self.min_heard_request or not text.strip()):
+                self._not_heard(heard)
             else:
                 skill = await self._dispatch(parse)
         total_ms = (time.perf_counter() - started) * 1000
@@ -174,6 +196,12 @@ class Conversation:
         if self.pending is None:
             return await self._route(parse)
         skill = self.pending.skill
+        if self.heard is not None and self.heard < self.min_heard:  # unsure: may start a request, never answer
+            if self._supersedes(parse):
+                await self._fail_pending("superseded")
+                return await self._route(parse)
+            self._not_heard(self.heard)
+            return None
         if self._is(parse, "core.cancel") or self._cancels(parse, skill):
             await self._fail_pending("user")
             return skill
@@ -254,8 +282,12 @@ class Conversation:
             and not intent.name.startswith(f"{CORE_SKILL}.")
             and intent.name in self.handlers
             and intent.confidence >= SUPERSEDE_CONFIDENCE
-            and bool(parse.entities)
+            and self.skills[self.handlers[intent.name][0]].skill.is_new_request(parse, self.lang)
         )
+
+    def _not_heard(self, heard: float) -> None:
+        self.add_event({"type": "not_heard", "confidence": round(heard, 3)})
+        self._say_core("not_heard")
 
     def _reask(self) -> None:
         p = self.pending

@@ -46,14 +46,19 @@ class ListenConfig:
     no_speech_timeout_s: float = 6.0
     """After the wake word (or while waiting for an answer), give up if nobody speaks for this long."""
     min_confidence: float = 0.6
-    """A transcript below this confidence is asked again, never acted on (so never ordered)."""
+    """Least transcript confidence to answer a question ("yes" to an order); below it, asked again."""
+    min_request_confidence: float = 0.45
+    """Least transcript confidence to start a request. Below `min_confidence` a request can only lead to
+    a question (a proposal the user must confirm), never act by itself."""
 
     def validate(self, path: str) -> None:
         if not 100 <= self.trailing_silence_ms <= 3000:
             raise ConfigError(f"{path}.trailing_silence_ms: expected between 100 and 3000 milliseconds")
-        for name in ("speech_threshold", "min_confidence"):
+        for name in ("speech_threshold", "min_confidence", "min_request_confidence"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{path}.{name}: expected a number between 0 and 1")
+        if self.min_request_confidence > self.min_confidence:
+            raise ConfigError(f"{path}.min_request_confidence: must not exceed min_confidence ({self.min_confidence})")
         if self.max_utterance_s <= 1 or self.no_speech_timeout_s <= 0:
             raise ConfigError(f"{path}: max_utterance_s must exceed 1 s and no_speech_timeout_s must be positive")
 

@@ -140,7 +140,10 @@ def household(folder: Path, lang: str) -> Path:
 
 
 def proposed(turn: dict[str, Any]) -> list[str]:
-    return [i["sku"] for e in turn["events"] if e["type"] == "order_proposed" for i in e["items"]]
+    """The products proposed, or found but out of stock at the shop (the demo shop has no crisps): either
+    way the assistant understood which product was meant."""
+    found = [i["sku"] for e in turn["events"] if e["type"] == "order_proposed" for i in e["items"]]
+    return found + [e["sku"] for e in turn["events"] if e["type"] == "out_of_stock"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -184,6 +187,7 @@ def summarise(samples: list[Sample], turns: list[dict[str, Any]]) -> dict[str, A
                 "voice": s.voice,
                 "noisy": s.noisy,
                 "heard": t["transcript"]["text"],
+                "confidence": t["transcript"]["confidence"],
                 "proposed": proposed(t),
                 "reply": t["reply"],
             }

@@ -23,7 +23,8 @@ from assistant.audio.capture import Microphone, StreamResampler
 from assistant.audio.cli import format_devices, show_devices
 from assistant.audio.devices import AudioDevice, list_devices, resolve_device
 from assistant.audio.earcons import earcon
-from assistant.audio.playback import NullSpeaker, Speaker, WavSpeaker
+from assistant.audio.offline import NullSpeaker, WavSpeaker
+from assistant.audio.playback import Speaker
 from assistant.audio.source import FileSource
 from assistant.errors import AudioError
 from assistant.speech import AudioChunk, SpeechClip
@@ -341,3 +342,68 @@ def resample_to(pcm: bytes, rate: int) -> bytes:
     from assistant.stt.wavfile import float_to_pcm
 
     return float_to_pcm(resample(pcm_to_float(pcm), 16_000, rate))
+
+
+class SilentThenLiveDevice:
+    """A stand-in for the sounddevice module (a stalled sound server cannot be made to order): the first
+    input stream opened says it runs but never calls back; later ones deliver 30 ms blocks of a tone."""
+
+    PortAudioError = RuntimeError
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.opened: list[Any] = []
+
+    def check_input_settings(self, **kwargs: Any) -> None:
+        return None
+
+    def RawInputStream(self, **kwargs: Any) -> Any:
+        device = self
+
+        class Stream:
+            active = False
+
+            def start(self) -> None:
+                self.active = True
+                if len(device.opened) > 1:
+                    asyncio.run_coroutine_threadsafe(self._feed(), device.loop)
+
+            async def _feed(self) -> None:
+                block = (np.sin(np.arange(kwargs["blocksize"]) / 3) * 8000).astype("<i2").tobytes()
+                while self.active:
+                    kwargs["callback"](block, kwargs["blocksize"], None, type("S", (), {"input_overflow": False}))
+                    await asyncio.sleep(0.03)
+
+            def stop(self) -> None:
+                self.active = False
+
+            def close(self) -> None:
+                self.active = False
+
+        stream = Stream()
+        self.opened.append(stream)
+        return stream
+
+
+async def test_a_stream_that_runs_but_delivers_nothing_is_reopened(monkeypatch: pytest.MonkeyPatch) -> None:
+    device = SilentThenLiveDevice(asyncio.get_running_loop())
+    monkeypatch.setattr(capture, "sounddevice", lambda: device)
+    monkeypatch.setattr(capture, "STALL_S", 0.2)
+    async with Microphone(block_ms=30) as mic:
+        reader = mic.chunks()
+        first = await asyncio.wait_for(anext(reader), 5)
+        await reader.aclose()
+    assert mic.restarts == 1 and len(device.opened) == 2 and not device.opened[0].active
+    assert first.rate == 16_000 and len(first.pcm) == 2 * 480
+
+
+async def test_a_stopped_stream_is_an_error_naming_the_device_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    device = SilentThenLiveDevice(asyncio.get_running_loop())
+    monkeypatch.setattr(capture, "sounddevice", lambda: device)
+    monkeypatch.setattr(capture, "STALL_S", 0.2)
+    with pytest.raises(AudioError, match="stopped delivering audio"):
+        async with Microphone(block_ms=30) as mic:
+            device.opened[0].active = False  # unplugged
+            async for _ in mic.chunks():
+                pass
+    assert mic.restarts == 0

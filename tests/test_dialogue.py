@@ -208,3 +208,36 @@ async def test_a_mumbled_yes_confirms_nothing_and_the_question_stays_open(clock:
     nothing = await conversation.handle("", heard=0.0)
     assert nothing.expecting == "confirmation" and nothing.events[0]["type"] == "not_heard"
     assert (await conversation.handle("yes", heard=0.95)).events == ({"type": "bought", "product": "milk"},)
+
+
+async def test_an_unsure_request_may_lead_to_a_question_but_an_unsure_answer_never_answers(clock: Clock) -> None:
+    skill = Toy(SkillEnv(config=None, settings={}))
+    loaded = LoadedSkill(
+        "toy",
+        skill,
+        Path("."),
+        {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
+        Templates("toy", {"en": TEMPLATES}),
+    )
+    conversation = Conversation(
+        [loaded],
+        KeywordParser(),
+        lang="en",
+        services={},
+        threshold=0.5,
+        timeout_s=60,
+        clock=clock,
+        min_heard=0.6,
+        min_heard_request=0.45,
+    )
+    too_unsure = await conversation.handle("buy milk", heard=0.4)
+    assert too_unsure.events == ({"type": "not_heard", "confidence": 0.4},) and too_unsure.expecting is None
+    proposal = await conversation.handle("buy milk", heard=0.5)
+    assert (proposal.reply, proposal.expecting) == ("Buy milk?", "confirmation")
+    unsure_yes = await conversation.handle("yes", heard=0.5)
+    assert unsure_yes.events == ({"type": "not_heard", "confidence": 0.5},) and unsure_yes.expecting == "confirmation"
+    # an unsure new request still replaces the open question: it only leads to another question
+    other = await conversation.handle("buy bread", heard=0.5)
+    assert other.events == ({"type": "cancelled", "reason": "superseded"},)
+    assert (other.reply, other.expecting) == ("Buy bread?", "confirmation")
+    assert (await conversation.handle("yes", heard=0.9)).events == ({"type": "bought", "product": "bread"},)

@@ -9,7 +9,7 @@ import pytest
 from assistant.history import import_history
 from assistant.storage.db import open_db
 from assistant.stt import household_vocabulary
-from assistant.stt.vocabulary import product_core, short_forms
+from assistant.stt.vocabulary import LEAD_CHARS, command_phrases, product_core, short_forms
 from tests.household import household
 
 
@@ -27,6 +27,19 @@ def test_english_vocabulary_holds_products_brands_commands_and_numbers(
     assert {"two", "three", "twelve", "twenty"} <= phrases  # number words
     assert not any(ch.isdigit() for p in vocabulary.phrases[:60] for ch in p)  # sizes are not spoken
     assert vocabulary.phrases[:3] == ("yes", "no", "never mind")  # typical commands lead
+
+
+def test_lead_commands_follow_skills_enabled_and_leave_room_for_the_products(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = household(tmp_path, monkeypatch)
+    assert config.skills.enabled.index("shopping") < config.skills.enabled.index("shopping_list")
+    leads, _ = command_phrases(config, "en")
+    assert leads[:4] == ["yes", "no", "never mind", "reorder"]
+    assert sum(len(lead) + 2 for lead in leads) <= LEAD_CHARS
+    assert not any("my list" in lead for lead in leads)  # a later skill does not crowd the products out
+    prompt = household_vocabulary(open_db(config.db_path), config, "en").phrases
+    assert prompt.index("Oatly oat milk") < prompt.index("add milk to my list")
 
 
 def test_french_vocabulary_comes_from_the_french_history_and_data(

@@ -26,7 +26,8 @@ from .devices import resolve_device, sounddevice
 
 log = logging.getLogger(__name__)
 
-#: With no block for this long, check that the stream is still running.
+#: With no block for this long, check that the stream is still running, and reopen it if it is "running"
+#: but silent (a sound server sometimes never starts a new capture stream; the device itself is fine).
 STALL_S = 2.0
 
 
@@ -89,6 +90,9 @@ class Microphone:
         self._frames = 0
         self._out_samples = 0
         self._closed = False
+        self._index: int | None = None
+        self.restarts = 0
+        """Times a stream that stopped delivering audio was reopened."""
 
     @property
     def now_s(self) -> float:
@@ -97,7 +101,7 @@ class Microphone:
 
     async def __aenter__(self) -> Microphone:
         sd = sounddevice()
-        index = resolve_device(self.device, "input")
+        index = self._index = resolve_device(self.device, "input")
         self._loop = asyncio.get_running_loop()
         self._ready = asyncio.Event()
         self._stream = await asyncio.to_thread(self._open, sd, index)
@@ -166,14 +170,23 @@ class Microphone:
             try:
                 await asyncio.wait_for(self._ready.wait(), STALL_S)
             except TimeoutError:
-                self._check_running()
+                await self._recover()
 
-    def _check_running(self) -> None:
-        if self._stream is not None and not self._stream.active:
+    async def _recover(self) -> None:
+        """No block for STALL_S: a stopped stream is an error; a silent "running" one is reopened."""
+        stream = self._stream
+        if stream is None or self._closed:
+            return
+        if not stream.active:
             raise AudioError(
                 "the microphone stopped delivering audio (unplugged?)", hint="see `assistant audio devices`"
             )
-        log.warning("no audio from the microphone for %.0f s", STALL_S)
+        self.restarts += 1
+        log.warning("no audio from the microphone for %.0f s: reopening it (%d)", STALL_S, self.restarts)
+        self._stream = None
+        await asyncio.to_thread(_close, stream)
+        if not self._closed:
+            self._stream = await asyncio.to_thread(self._open, sounddevice(), self._index)
 
     def flush(self) -> None:
         """Drop the audio captured but not yet read (e.g. the assistant's own voice)."""

@@ -7,7 +7,10 @@
 3. the short forms people say: the longest lowercase run of the name, cut before "with"/"in"/"au"/
    "avec"..., and its last two words in English ("dog food") or its first word in French ("croquettes");
 4. every example sentence of the framework's and the enabled skills' NLU data in that language
-   (commands, yes / no / never mind), the first of each intent being put first of all;
+   (commands, yes / no / never mind). The first example of each intent is put first of all, the
+   framework's, then the skills' in `skills.enabled` order, within LEAD_CHARS: Whisper's prompt is
+   short, and a skill's commands must not crowd the products out of it (the shopping list's five
+   "... my list" leads once had Whisper hear "order two packs on my list" for "... of Barilla spaghetti");
 5. number words.
 """
 
@@ -41,6 +44,8 @@ _NUMBER_WORDS = {"en": (*EN_SMALL, *EN_TENS), "fr": (*FR_SMALL, *FR_TENS)}
 #: The intent whose examples are deliberately unrelated sentences.
 OUT_OF_SCOPE = "out_of_scope"
 LEADS_PER_INTENT = 1
+#: Most characters of lead commands (about 25 tokens of Whisper's 223-token prompt).
+LEAD_CHARS = 100
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
@@ -76,19 +81,22 @@ def build_vocabulary(
 
 
 def command_phrases(config: Config, lang: str) -> tuple[list[str], list[str]]:
-    """The first example of each intent (but `out_of_scope`), and every intent example of the
-    framework and the enabled skills in `lang`, without annotations. Out-of-scope sentences stay in
+    """The first example of each intent (but `out_of_scope`) within LEAD_CHARS, and every intent example
+    of the framework and the enabled skills in `lang`, without annotations. Out-of-scope sentences stay in
     the second list: in a Vosk grammar their words give unrelated speech somewhere else to go."""
     leads, phrases = [], []
-    for source in nlu_sources(config):
-        if source.lang != lang:
-            continue
+    rank = {name: i for i, name in enumerate(config.skills.enabled)}
+    sources = sorted((s for s in nlu_sources(config) if s.lang == lang), key=lambda s: rank.get(s.skill, -1))
+    lead_chars = 0
+    for source in sources:
         for item, _line in read_items(source.path):
             if item.kind == "intent":
                 examples = [plain_text(example).strip() for example in item.examples]
                 phrases.extend(examples)
-                if item.name != OUT_OF_SCOPE:
-                    leads.extend(examples[:LEADS_PER_INTENT])
+                for lead in examples[:LEADS_PER_INTENT] if item.name != OUT_OF_SCOPE else []:
+                    lead_chars += len(lead) + 2  # once one does not fit, no later (less important) one goes in
+                    if lead_chars <= LEAD_CHARS:
+                        leads.append(lead)
     return leads, phrases
 
 

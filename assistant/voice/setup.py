@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..app import App
 from ..audio.capture import Microphone
-from ..audio.playback import NullSpeaker, Speaker, SpeakerLike, WavSpeaker
+from ..audio.offline import NullSpeaker, WavSpeaker
+from ..audio.playback import Speaker, SpeakerLike
 from ..audio.source import FileSource
 from ..dialogue import Conversation
 from ..speech import SpeechToText

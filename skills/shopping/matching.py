@@ -40,9 +40,10 @@ FILLER = {
     "en": frozenset(
         wordlist(
             "usual favourite favorite regular normal standard same thing things stuff product products item items "
-            "kind sort type brand one ones again please thanks reorder order buy get want need like more some "
-            "another bring grab pick send add purchase repurchase rebuy refill restock top running ran run low out "
-            "lot lots bit actually just yeah yes okay ok um uh hmm well think guess maybe let lets shop basket"
+            "kind sort type brand one ones again please thanks reorder reordered order ordered buy get want need "
+            "like more some go ahead another bring grab pick send add purchase repurchase rebuy refill restock "
+            "top running ran run low out lot lots bit actually just yeah yes okay ok um uh hmm well think guess "
+            "maybe let lets shop basket"
         )
     ),
     "fr": frozenset(
@@ -78,10 +79,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "diapers": ("nappies",),
         "loo": ("toilet",),
         "detergent": ("laundry",),
+        "cream": ("soft",),  # cream cheese
+        "towel": ("roll",),  # kitchen towels
+        "towels": ("roll",),
     },
     "fr": {"wc": ("toilette",), "adoucissant": ("assouplissant",), "assouplissant": ("adoucissant",)},
 }
-VAGUE = frozenset({"paper", "papier"})
+VAGUE = frozenset({"paper", "papier", "cream", "towel", "towels"})
 SYNONYM_SCORE = 0.9
 #: An answer with one of these refuses an option ("not the beans"): too risky to read, so ask again.
 #: ("no" / "non" are left out: "no, the ground one" picks the ground coffee.)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -10,16 +11,23 @@ from assistant.errors import ConfigError, RetailerError, RetailerUnavailable
 from assistant.history import HistoryProduct, household_products
 from assistant.lang import warm_up_in_background
 from assistant.lang.numbers import find_quantity, parse_number
+from assistant.lang.terms import analyse
 from assistant.money import parse_money
+from assistant.nlu.types import ParseResult
 from assistant.orders import OrderBook
-from assistant.retailers.base import OrderItem, Quote, Retailer
-from assistant.skill import Cancelled, Context, Option, Skill, intent
+from assistant.retailers.base import OrderItem, Quote, Retailer, capabilities_of
+from assistant.skill import Cancelled, Context, Option, Skill, capability, intent
 
 from . import phrasing
-from .matching import Candidate, MatchResult, ProductMatcher
+from .basket import BasketOutcome, Wanted, order_many
+from .matching import FILLER, Candidate, MatchResult, ProductMatcher
 from .query import product_mention
 
 log = logging.getLogger(__name__)
+
+
+#: The "done" sentence for each kind of shop (`RetailerCapabilities.fulfilment`).
+PLACED_KEYS = {"delivery": "placed", "cart": "placed_cart", "list": "placed_list"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,17 @@ class ShoppingSkill(Skill):
             await self._warm[lang]
         self._matcher(self._history(), lang)
 
+    def is_new_request(self, parse: ParseResult, lang: str) -> bool:
+        """A product named, with or without the NLU's slot ("reorder the toothpaste" while a proposal waits);
+        "order it" or "yes, buy it" is not one."""
+        if parse.entities:
+            return True
+        mention = product_mention(parse, lang)
+        filler = FILLER.get(lang, frozenset())
+        return mention is not None and any(
+            w.kind == "word" and w.text not in filler for w in analyse(mention.text, lang)
+        )
+
     # --- services --------------------------------------------------------
     @property
     def orders(self) -> OrderBook:
@@ -121,7 +140,8 @@ class ShoppingSkill(Skill):
     ) -> HistoryProduct | None:
         if result.status == "none":
             ctx.emit("not_found", query=query)
-            ctx.say("not_found", query=query)
+            # a possibly misheard name: "say it again" helps, "you never bought X" would mislead
+            ctx.say("not_found_misheard" if ctx.unsure else "not_found", query=query)
             return None
         if result.status == "match":
             return by_sku[result.best[0].candidate.sku]
@@ -173,6 +193,7 @@ class ShoppingSkill(Skill):
             return
         line = quote.lines[0]
         if not line.available:
+            ctx.emit("out_of_stock", sku=line.sku)
             ctx.say("out_of_stock", name=line.name)
             return
         limit_minor = parse_money(limits.max_order_total, quote.currency)
@@ -207,7 +228,29 @@ class ShoppingSkill(Skill):
             ctx.emit("order_cancelled", order_id=order.id)
             ctx.say("declined")
             return
-        await self._place(ctx, order.id, quote)
+        still = await self._still_as_told(ctx, order.id)
+        if still == "changed":
+            await self._propose_and_place(ctx, product, quantity)  # the new quote, and a new question
+        elif still == "same":
+            await self._place(ctx, order.id, quote)
+
+    async def _still_as_told(self, ctx: Context, order_id: str) -> str:
+        """Ask the shop once more before placing: `same`, `changed` (dearer, substituted or sold out: it
+        needs a new yes) or `unknown` (the shop cannot say; nothing is ordered)."""
+        try:
+            change = await self.orders.quote_changed(order_id)
+        except RetailerError as err:
+            log.warning("re-quote before placing %s failed: %s", order_id, err)
+            self.orders.decline(order_id, "the shop could not confirm the price")
+            ctx.emit("order_cancelled", order_id=order_id)
+            ctx.say("shop_down")
+            return "unknown"
+        if change is None:
+            return "same"
+        self.orders.decline(order_id, f"the quote changed ({change.reason})")
+        ctx.emit("quote_changed", order_id=order_id, reason=change.reason, total_minor=change.quote.total_minor)
+        ctx.say("quote_changed")
+        return "changed"
 
     def _proposal(
         self, ctx: Context, product: HistoryProduct, quantity: int, quote: Quote
@@ -246,13 +289,25 @@ class ShoppingSkill(Skill):
         )
         summary = phrasing.join([phrasing.item(l.name, l.quantity, ctx.lang) for l in quote.lines], ctx.lang)
         when = phrasing.day(order.delivery_estimate or quote.delivery_estimate, ctx.now, ctx.lang)
+        # what "placed" means depends on the shop: delivered, waiting in a cart, or on a shopping list
+        fulfilment = capabilities_of(self.retailer).fulfilment
         ctx.say(
-            "placed",
+            PLACED_KEYS.get(fulfilment, "placed"),
             id=order.retailer_order_id,
             items=summary,
             total=phrasing.money(order.total_minor, order.currency, ctx.lang),
             when=when,
+            shop=self.retailer.name.capitalize(),
         )
+
+    # --- for other skills -------------------------------------------------
+    @capability("order_list")
+    async def order_list(self, ctx: Context, items: Sequence[tuple[str, int | None]]) -> BasketOutcome:
+        """Order several things in one proposal and one confirmation (e.g. a shopping list).
+
+        `items`: (what the user called it, how many or None for as many as last time). Returns which of
+        those texts were placed and which match nothing bought before; see basket.py."""
+        return await order_many(self, ctx, [Wanted(text, quantity) for text, quantity in items])
 
     # --- questions about orders -------------------------------------------
     @intent("last_order")

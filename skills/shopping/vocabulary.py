@@ -44,6 +44,9 @@ COMMAND_WORDS: dict[str, frozenset[str]] = {
             "re-order",
             "rebuy",
             "reorder",
+            "ordered",  # Whisper hears "(re)order the" as "(re)ordered the"
+            "reordered",
+            "reordering",
             "repurchase",
             "run",
             "same",

@@ -59,7 +59,7 @@ async def test_conversation(
     app = await build_app(config, lambda message: None, nlu=nlu_client, clock=FixedClock())
     conversation = app.conversation(lang)
     for turn in case["turns"]:
-        result = await conversation.handle(turn["say"])
+        result = await conversation.handle(turn["say"], heard=turn.get("heard"))
         check_turn(result, turn)
     placed = [o for o in app.orders.list_orders() if o.retailer_order_id and o.state in ("placed", "shipped")]
     assert len(placed) == case.get("placed", 0)

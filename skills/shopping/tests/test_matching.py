@@ -78,6 +78,8 @@ def matched(matchers: dict[str, ProductMatcher], lang: str, query: str) -> str |
         # everyday names for the shop's wording, beside another word of the name
         ("en", "toilet paper", "ANDREX-CLASSIC-9"),
         ("en", "fabric softener", "COMFORT-PURE-1.2L"),
+        ("en", "Philadelphia cream cheese", "PHILADELPHIA-ORIGINAL-180"),
+        ("en", "kitchen towels", "PLENTY-ORIGINAL-3"),
         ("fr", "papier wc", "LOTUS-CONFORT-12"),
         ("fr", "shampoing Head and Shoulders", "HS-CLASSIQUE-270"),
         # a negated word of the name is matched only negated
@@ -137,6 +139,8 @@ def test_the_coffee_names_exactly_the_beans_and_the_ground_coffee(matchers: dict
         ("en", "bio persil"),
         ("fr", "jus d'orange avec pulpe"),
         ("fr", "tondeuse"),
+        ("en", "hand cream"),  # "cream" for "soft" counts only where the name has the other word
+        ("en", "towels"),
         ("fr", "tronçonneuse"),
         ("fr", "shampooing pour chien"),
         ("fr", "croquettes pour chat"),
