@@ -22,8 +22,10 @@ from .turn import TurnResult
 
 log = logging.getLogger(__name__)
 
-#: A new request with at least this confidence replaces an unanswered question.
-SUPERSEDE_CONFIDENCE = 0.75
+#: A new request with at least this confidence replaces an unanswered question (and the skill must agree it is
+#: one, `Skill.is_new_request`). Replacing only ever leads to another question, so this is not strict: at 0.75,
+#: "for the bananas again" (0.72, "order" misheard) was taken as an unclear answer to the last proposal.
+SUPERSEDE_CONFIDENCE = 0.6
 #: A "yes" to a confirmation needs at least this confidence (and explicit wording, see confirmation.py).
 CONFIRM_CONFIDENCE = 0.6
 #: What to say when a framework intent (yes, no, never mind) arrives with no question open;

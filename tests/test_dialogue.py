@@ -27,12 +27,14 @@ RULES = {
 
 class KeywordParser:
     async def parse(self, text: str, lang: str) -> ParseResult:
+        """"buy milk" → toy.buy at 0.95 with product "milk"; "buy milk~0.65" at 0.65."""
+        text, _, score = text.partition("~")
         for key, name in RULES.items():
             if text.startswith(key):
                 entities = ()
                 if name == "toy.buy" and len(text) > 4:
                     entities = (Entity("product", text[4:], 4, len(text)),)
-                return ParseResult(text, lang, IntentScore(name, 0.95), entities)
+                return ParseResult(text, lang, IntentScore(name, float(score or 0.95)), entities)
         return ParseResult(text, lang, IntentScore("toy.hello", 0.1))
 
 
@@ -164,6 +166,14 @@ async def test_a_new_request_replaces_an_open_question(conversation: Conversatio
     assert result.reply == "Buy bread?"
     assert {"type": "cancelled", "reason": "superseded"} in result.events
     assert (await conversation.handle("yes")).events == ({"type": "bought", "product": "bread"},)
+
+
+async def test_a_new_request_must_be_fairly_sure_to_replace_an_open_question(conversation: Conversation) -> None:
+    await conversation.handle("buy milk")
+    unsure = await conversation.handle("buy cheese~0.55")
+    assert unsure.expecting == "confirmation" and {"type": "cancelled", "reason": "superseded"} not in unsure.events
+    fair = await conversation.handle("buy bread~0.65")  # "for the bananas again" scored 0.72 as a reorder
+    assert {"type": "cancelled", "reason": "superseded"} in fair.events and fair.reply == "Buy bread?"
 
 
 async def test_cancelling_intent_of_the_waiting_skill_cancels(conversation: Conversation) -> None:

@@ -3,9 +3,11 @@
 A reorder must never propose something the household never bought, so a product qualifies only if every
 meaningful word of the query is in its name or brand: as said, as a lemma ("bags" → "bag"), accents folded,
 or, for a word that is no word of the language (a typo, a garbled brand), within a small spelling distance
-or sounding alike ("persill", "pedigri"). So "dog shampoo" finds nothing when the household bought dog food
-and a shampoo. Request words ("usual", "please"), function words and quantities are ignored; packaging
-words ("bags of dog food") count only where the name has them; a size ("the 1 kg one") adds to a score.
+or sounding alike ("persill", "pedigri"). A word of the language no product has may still be a recogniser's
+mishearing when it sounds exactly like a word of the products the rest of the query names ("pen pasta").
+So "dog shampoo" finds nothing when the household bought dog food and a shampoo. Request words ("usual",
+"please"), function words and quantities are ignored; packaging words ("bags of dog food") count only where
+the name has them; a size ("the 1 kg one") adds to a score.
 
 The best product is proposed when it scores clearly above the rest; otherwise the close ones are offered
 ("coffee": beans or ground?), unless habit settles it safely: one bought far more often, the others not for
@@ -93,6 +95,8 @@ NEGATIONS = {"en": frozenset({"not", "neither", "nor"}), "fr": frozenset({"pas",
 #: Answers that pick by habit: the option bought most recently, or most often.
 LAST_TIME = {"en": ("last time", "same as before"), "fr": ("derniere fois", "comme avant")}
 USUAL = {"en": ("usual", "always"), "fr": ("habitude", "habituel", "toujours")}
+#: Similarity given to a word read as misheard (see `ProductMatcher._misheard`): below any spelling match.
+HEARD_ALIKE_SCORE = 0.7
 #: Least spelling similarity for a word of an answer to "which one?" to name an option's word.
 CHOICE_MIN = 0.75
 
@@ -201,6 +205,9 @@ class ProductMatcher:
             return MatchResult("none", (), query)
         coverage = [self._coverage(w, synonyms=w.text not in VAGUE or len(required) + len(soft) > 1) for w in required]
         qualified = set.intersection(*(set(c) for c in coverage))
+        if not qualified:
+            coverage = self._misheard(required, coverage)
+            qualified = set.intersection(*(set(c) for c in coverage))
         wanted_sizes = sizes(words)
         scored = []
         for i in qualified:
@@ -249,6 +256,24 @@ class ProductMatcher:
                 for i in self._postings[term]:
                     best[i] = max(similarity, best.get(i, 0.0))
         return best
+
+    def _misheard(self, required: list[Word], coverage: list[dict[int, float]]) -> list[dict[int, float]]:
+        """`coverage` again, with the one word no product has read as a recogniser's mishearing of a word of
+        the products the other words agree on, if it sounds exactly like it (same phonetic key, same first
+        letter): "pen pasta" → penne pasta, "deaf soap" → Dove soap. Only then: a sound key alone is loose
+        ("rice" / "rose"), but among the few products the rest of the sentence already names it is not."""
+        lost = [k for k, found in enumerate(coverage) if not found]
+        if len(lost) != 1 or len(required) < 2 or not required[lost[0]].text[:1].isalpha():
+            return coverage
+        k, word = lost[0], required[lost[0]]
+        rest = set.intersection(*(set(found) for j, found in enumerate(coverage) if j != k))
+        keys = {key for form in word.forms for key in sound_keys(form)}
+        alike = {
+            i: HEARD_ALIKE_SCORE
+            for i in rest
+            if any(t[:1] == word.text[:1] and keys.intersection(sound_keys(t)) for t in self._entries[i].terms)
+        }
+        return [alike if j == k else found for j, found in enumerate(coverage)] if alike else coverage
 
     def _decide(self, scored: list[Scored], query: str) -> MatchResult:
         if not scored:

@@ -192,6 +192,37 @@ def test_ambiguity_offers_at_most_three(histories: dict[str, list[Candidate]]) -
     assert len(result.best) == 3
 
 
+@pytest.mark.parametrize(
+    ("query", "sku"),
+    [
+        ("pen pasta", "BARILLA-PENNE-500"),  # tiny.en, Piper voice: "buy the pen pasta again"
+        ("deaf soap", "DOVE-ORIGINAL-SOAP-2X90"),  # "order more deaf soap"
+    ],
+)
+def test_a_word_misheard_as_a_sound_alike_is_read_among_the_products_the_rest_names(
+    matchers: dict[str, ProductMatcher], query: str, sku: str
+) -> None:
+    assert matched(matchers, "en", query) == sku
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "pen",  # nothing else in the sentence to narrow the products down
+        "dog soap",  # dog (TK) does not sound like dove (TF)
+        "rose soap",
+        "red pasta",
+        "green tea",  # green (KRN) is not grey (KR)
+        "no dishwasher tablets",
+        "pen dog food",  # the other words must name the product, and "pen" is no word of it
+    ],
+)
+def test_only_an_exact_sound_alike_among_those_products_is_read_as_misheard(
+    matchers: dict[str, ProductMatcher], query: str
+) -> None:
+    assert matchers["en"].match(query).status == "none"
+
+
 # --- "which one?" -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("lang", "query", "answer", "sku"),
