@@ -27,7 +27,7 @@ RULES = {
 
 class KeywordParser:
     async def parse(self, text: str, lang: str) -> ParseResult:
-        """"buy milk" → toy.buy at 0.95 with product "milk"; "buy milk~0.65" at 0.65."""
+        """ "buy milk" → toy.buy at 0.95 with product "milk"; "buy milk~0.65" at 0.65."""
         text, _, score = text.partition("~")
         for key, name in RULES.items():
             if text.startswith(key):
