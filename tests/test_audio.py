@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 import sys
+import threading
 import time
 import wave
 from collections.abc import AsyncIterator
@@ -350,9 +351,11 @@ class SilentThenLiveDevice:
 
     PortAudioError = RuntimeError
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, first_stop_hangs: bool = False) -> None:
         self.loop = loop
         self.opened: list[Any] = []
+        self.first_stop_hangs = first_stop_hangs
+        self.release = threading.Event()
 
     def check_input_settings(self, **kwargs: Any) -> None:
         return None
@@ -375,11 +378,16 @@ class SilentThenLiveDevice:
                     await asyncio.sleep(0.03)
 
             def stop(self) -> None:
+                if self is device.opened[0] and device.first_stop_hangs:
+                    device.release.wait()  # PortAudio stuck on a wedged sound server
+                    # ...and when it comes back, one late block of silence
+                    kwargs["callback"](bytes(2 * kwargs["blocksize"]), kwargs["blocksize"], None, Status)
                 self.active = False
 
             def close(self) -> None:
                 self.active = False
 
+        Status = type("S", (), {"input_overflow": False})
         stream = Stream()
         self.opened.append(stream)
         return stream
@@ -395,6 +403,24 @@ async def test_a_stream_that_runs_but_delivers_nothing_is_reopened(monkeypatch: 
         await reader.aclose()
     assert mic.restarts == 1 and len(device.opened) == 2 and not device.opened[0].active
     assert first.rate == 16_000 and len(first.pcm) == 2 * 480
+
+
+async def test_a_stalled_stream_that_will_not_stop_is_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    device = SilentThenLiveDevice(asyncio.get_running_loop(), first_stop_hangs=True)
+    monkeypatch.setattr(capture, "sounddevice", lambda: device)
+    monkeypatch.setattr(capture, "STALL_S", 0.2)
+    monkeypatch.setattr(capture, "DEVICE_CALL_S", 0.3)
+    try:
+        async with Microphone(block_ms=30) as mic:
+            reader = mic.chunks()
+            first = await asyncio.wait_for(anext(reader), 5)
+            device.release.set()  # the old stream comes back: its late block must not reach the reader
+            blocks = [await asyncio.wait_for(anext(reader), 5) for _ in range(5)]
+            await reader.aclose()
+    finally:
+        device.release.set()
+    assert mic.restarts == 1 and len(device.opened) == 2
+    assert all(np.abs(np.frombuffer(b.pcm, "<i2")).max() > 1000 for b in [first, *blocks])  # the tone only
 
 
 async def test_a_stopped_stream_is_an_error_naming_the_device_list(monkeypatch: pytest.MonkeyPatch) -> None:

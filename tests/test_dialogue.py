@@ -94,6 +94,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 def conversation(clock: Clock) -> Conversation:
+    return toy_conversation(clock)
+
+
+def toy_conversation(clock: Clock, **heard: float) -> Conversation:
+    """The toy skill in a conversation; `heard`: min_heard / min_heard_request."""
     skill = Toy(SkillEnv(config=None, settings={}))
     loaded = LoadedSkill(
         "toy",
@@ -102,7 +107,9 @@ def conversation(clock: Clock) -> Conversation:
         {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
         Templates("toy", {"en": TEMPLATES}),
     )
-    return Conversation([loaded], KeywordParser(), lang="en", services={}, threshold=0.5, timeout_s=60, clock=clock)
+    return Conversation(
+        [loaded], KeywordParser(), lang="en", services={}, threshold=0.5, timeout_s=60, clock=clock, **heard
+    )
 
 
 async def test_yes_resumes_the_waiting_handler(conversation: Conversation) -> None:
@@ -199,17 +206,7 @@ async def test_a_confident_affirm_that_is_not_worded_as_a_yes_confirms_nothing(c
 
 
 async def test_a_mumbled_yes_confirms_nothing_and_the_question_stays_open(clock: Clock) -> None:
-    skill = Toy(SkillEnv(config=None, settings={}))
-    loaded = LoadedSkill(
-        "toy",
-        skill,
-        Path("."),
-        {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
-        Templates("toy", {"en": TEMPLATES}),
-    )
-    conversation = Conversation(
-        [loaded], KeywordParser(), lang="en", services={}, threshold=0.5, timeout_s=60, clock=clock, min_heard=0.6
-    )
+    conversation = toy_conversation(clock, min_heard=0.6)
     await conversation.handle("buy milk", heard=0.9)
     mumbled = await conversation.handle("yes", heard=0.3)
     assert mumbled.reply == "Sorry, I didn't catch that. Could you say it again?"
@@ -221,25 +218,7 @@ async def test_a_mumbled_yes_confirms_nothing_and_the_question_stays_open(clock:
 
 
 async def test_an_unsure_request_may_lead_to_a_question_but_an_unsure_answer_never_answers(clock: Clock) -> None:
-    skill = Toy(SkillEnv(config=None, settings={}))
-    loaded = LoadedSkill(
-        "toy",
-        skill,
-        Path("."),
-        {f"toy.{i}": getattr(skill, a) for i, a in Toy.handlers().items()},
-        Templates("toy", {"en": TEMPLATES}),
-    )
-    conversation = Conversation(
-        [loaded],
-        KeywordParser(),
-        lang="en",
-        services={},
-        threshold=0.5,
-        timeout_s=60,
-        clock=clock,
-        min_heard=0.6,
-        min_heard_request=0.45,
-    )
+    conversation = toy_conversation(clock, min_heard=0.6, min_heard_request=0.45)
     too_unsure = await conversation.handle("buy milk", heard=0.4)
     assert too_unsure.events == ({"type": "not_heard", "confidence": 0.4},) and too_unsure.expecting is None
     proposal = await conversation.handle("buy milk", heard=0.5)

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 #: With no block for this long, check that the stream is still running, and reopen it if it is "running"
 #: but silent (a sound server sometimes never starts a new capture stream; the device itself is fine).
 STALL_S = 2.0
+#: Longest wait for PortAudio to stop a stalled stream or to open a new one: on a wedged sound server
+#: either call can block for good.
+DEVICE_CALL_S = 3.0
 
 
 class StreamResampler:
@@ -93,6 +98,7 @@ class Microphone:
         self._index: int | None = None
         self.restarts = 0
         """Times a stream that stopped delivering audio was reopened."""
+        self._generation = 0
 
     @property
     def now_s(self) -> float:
@@ -104,11 +110,12 @@ class Microphone:
         index = self._index = resolve_device(self.device, "input")
         self._loop = asyncio.get_running_loop()
         self._ready = asyncio.Event()
-        self._stream = await asyncio.to_thread(self._open, sd, index)
+        self._stream = await _device_call(partial(self._open, sd, index))
         log.info("microphone open: device %s at %d Hz, %d ms blocks", index, self.rate, self.block_ms)
         return self
 
     def _open(self, sd: ModuleType, index: int | None) -> Any:
+        self._generation += 1
         self.rate = _capture_rate(sd, index)
         self._resampler = StreamResampler(self.rate, SAMPLE_RATE) if self.rate != SAMPLE_RATE else None
         try:
@@ -118,7 +125,7 @@ class Microphone:
                 device=index,
                 channels=1,
                 dtype="int16",
-                callback=self._callback,
+                callback=partial(self._callback, self._generation),
             )
             stream.start()
         except sd.PortAudioError as err:
@@ -133,16 +140,19 @@ class Microphone:
         self._ready.set()
         stream, self._stream = self._stream, None
         if stream is not None:
-            await asyncio.to_thread(_close, stream)
+            try:
+                await _device_call(partial(_close, stream))
+            except TimeoutError:
+                log.warning("the microphone stream did not stop in %.0f s: left behind", DEVICE_CALL_S)
 
-    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+    def _callback(self, generation: int, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         """PortAudio's thread: copy the block and hand it to the event loop, nothing more."""
         data = bytes(indata)
         with contextlib.suppress(RuntimeError):  # the loop closed while the stream was stopping
-            self._loop.call_soon_threadsafe(self._receive, data, bool(status.input_overflow))
+            self._loop.call_soon_threadsafe(self._receive, data, bool(status.input_overflow), generation)
 
-    def _receive(self, data: bytes, overflow: bool) -> None:
-        if self._closed:
+    def _receive(self, data: bytes, overflow: bool, generation: int) -> None:
+        if self._closed or generation != self._generation:  # a stream given up on came back
             return
         if overflow:
             self.overflows += 1
@@ -184,9 +194,20 @@ class Microphone:
         self.restarts += 1
         log.warning("no audio from the microphone for %.0f s: reopening it (%d)", STALL_S, self.restarts)
         self._stream = None
-        await asyncio.to_thread(_close, stream)
-        if not self._closed:
-            self._stream = await asyncio.to_thread(self._open, sounddevice(), self._index)
+        try:
+            await _device_call(partial(_close, stream))
+        except TimeoutError:
+            log.warning("the stalled microphone did not stop in %.0f s: leaving it, opening it again", DEVICE_CALL_S)
+        if self._closed:
+            return
+        try:
+            self._stream = await _device_call(partial(self._open, sounddevice(), self._index))
+        except TimeoutError:
+            raise AudioError(
+                f"the microphone could not be reopened: the sound server did not answer in {DEVICE_CALL_S:.0f} s",
+                hint="restart the sound server (systemctl --user restart pipewire pulseaudio) and check "
+                "`assistant audio devices`",
+            ) from None
 
     def flush(self) -> None:
         """Drop the audio captured but not yet read (e.g. the assistant's own voice)."""
@@ -201,6 +222,33 @@ def _capture_rate(sd: ModuleType, index: int | None) -> int:
     except (sd.PortAudioError, ValueError):
         info = sd.query_devices(index, "input")
         return int(info["default_samplerate"])
+
+
+async def _device_call(call: Callable[[], Any], timeout_s: float | None = None) -> Any:
+    """`call()` in a daemon thread, waited for at most `timeout_s` (DEVICE_CALL_S): a PortAudio call stuck
+    on a wedged sound server is left behind and cannot keep the process from exiting, as a thread of
+    asyncio's executor would."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if done.done():  # given up on
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = call(), None
+        except BaseException as err:  # handed to the awaiting task
+            result, error = None, err
+        with contextlib.suppress(RuntimeError):  # the loop is gone
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="portaudio-call", daemon=True).start()
+    return await asyncio.wait_for(done, DEVICE_CALL_S if timeout_s is None else timeout_s)
 
 
 def _close(stream: Any) -> None:

@@ -7,19 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from assistant.app import build_app
 from assistant.nlu.client import NLUClient
 from assistant.nlu.types import IntentScore, ParseResult
+from tests.golden import check_turn, golden_cases
 from tests.household import FixedClock, household
 
-HERE = Path(__file__).parent / "conversations"
-CASES = [
-    pytest.param(lang, case, id=f"{lang}: {case['name']}")
-    for lang in ("en", "fr")
-    for case in yaml.safe_load((HERE / f"{lang}.yml").read_text(encoding="utf-8"))
-]
+CASES = golden_cases(Path(__file__).parent / "conversations")
 
 
 @pytest.mark.slow
@@ -31,16 +26,7 @@ async def test_conversation(
     app = await build_app(config, lambda message: None, nlu=nlu_client, clock=FixedClock())
     conversation = app.conversation(lang)
     for turn in case["turns"]:
-        result = await conversation.handle(turn["say"])
-        said = f"{result.text!r} → {result.intent} {result.reply!r}"
-        if "intent" in turn:
-            assert result.intent is not None and result.intent.name == turn["intent"], said
-        if "events" in turn:
-            assert [e["type"] for e in result.events] == turn["events"], said
-        for fragment in turn.get("reply", []):
-            assert fragment in result.reply, said
-        for fragment in turn.get("not_in_reply", []):
-            assert fragment not in result.reply, said
+        check_turn(await conversation.handle(turn["say"]), turn)
     await app.close()
 
 

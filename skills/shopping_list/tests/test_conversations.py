@@ -7,42 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from assistant.app import build_app
 from assistant.nlu.client import NLUClient
-from assistant.turn import TurnResult
 from skills.shopping_list.parsing import display
 from skills.shopping_list.store import ListStore
+from tests.golden import check_turn, golden_cases
 from tests.household import FixedClock, household
 
-HERE = Path(__file__).parent / "conversations"
-
-
-def load_cases(lang: str) -> list[dict[str, Any]]:
-    cases = yaml.safe_load((HERE / f"{lang}.yml").read_text(encoding="utf-8"))
-    for case in cases:
-        for turn in case["turns"]:
-            # YAML 1.1 reads a bare yes / no as a boolean: quote them in the file.
-            assert isinstance(turn["say"], str), f"{lang}.yml {case['name']!r}: quote `say: {turn['say']}`"
-    return cases
-
-
-CASES = [pytest.param(lang, case, id=f"{lang}: {case['name']}") for lang in ("en", "fr") for case in load_cases(lang)]
-
-
-def check_turn(result: TurnResult, expect: dict[str, Any]) -> None:
-    said = f"turn {result.turn} {result.text!r} → {result.intent} {result.reply!r} {[e['type'] for e in result.events]}"
-    if "intent" in expect:
-        assert result.intent is not None and result.intent.name == expect["intent"], said
-    if "expecting" in expect:
-        assert result.expecting == expect["expecting"], said
-    if "events" in expect:
-        assert [e["type"] for e in result.events] == expect["events"], said
-    for fragment in expect.get("reply", []):
-        assert fragment in result.reply, said
-    for fragment in expect.get("not_in_reply", []):
-        assert fragment not in result.reply, said
+CASES = golden_cases(Path(__file__).parent / "conversations")
 
 
 @pytest.mark.slow
