@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-#: Least spelling similarity of two words with the same phonetic key.
-SOUND_MIN = 0.6
+#: Least spelling similarity of two words with the same phonetic key ("ficili" / "fusilli": 0.57).
+SOUND_MIN = 0.55
 #: The same for a word rejoined from pieces a recogniser split ("live as a" → "liveasa" / "lavazza"):
 #: three or more pieces spell a name loosely, and the sound key carries the match.
 JOINED_SOUND_MIN = 0.4
@@ -69,7 +69,7 @@ class FuzzyIndex:
     def _sounds_like(self, word: str, found: dict[str, float], sound_min: float) -> dict[str, float]:
         """Words that sound the same and are spelt nearly alike ("jonsen" / "johnson", "catchup" / "ketchup"):
         a shared phonetic key alone is too loose ("rice" / "rose": both RS), so long words only, and by
-        default at most 40 % of the letters edited. The first letter may differ here (c/k, ph/f): the shared
+        default at most 45 % of the letters edited. The first letter may differ here (c/k, ph/f): the shared
         key already says the first sound is the same."""
         extra: dict[str, float] = {}
         for key in self._sound_of(word) if self._sound_of is not None else ():

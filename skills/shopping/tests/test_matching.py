@@ -66,6 +66,7 @@ def matched(matchers: dict[str, ProductMatcher], lang: str, query: str) -> str |
         ("en", "lur pack", "LURPAK-SPREADABLE-500"),
         ("en", "live as a coffee beans", "LAV-QR-BEANS-1KG"),  # Whisper on "Lavazza coffee beans"
         ("en", "catch-up", "HEINZ-KETCHUP-700"),  # same sound, another first letter
+        ("en", "ficili", "DECECCO-FUSILLI-500"),  # tiny.en for "fusilli": same sound, 57 % spelt alike
         ("fr", "lessive persill", "PERSIL-LIQUIDE-UNIVERSEL-2L"),
         ("fr", "croquetes pour chien", "PEDIGREE-CROQ-BOEUF-2.6KG"),
         # accents and ligatures folded, elision
