@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import SkillError
+from .nlu.data import compose_yaml
 
 _FORMATTER = string.Formatter()
 
@@ -56,17 +57,7 @@ def _read(path: Path) -> dict[str, list[str]]:
     """The templates of one responses.yml; YAML and structure errors name the file and line."""
     if not path.exists():
         return {}
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise SkillError(
-            f"{path}{where}: not valid YAML ({problem})", hint="fix the indentation or quoting there"
-        ) from err
-    except UnicodeDecodeError as err:
-        raise SkillError(f"{path}: not UTF-8 text") from err
+    root = compose_yaml(path, "responses")
     if root is None:
         return {}
     if not isinstance(root, yaml.MappingNode):

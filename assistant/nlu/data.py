@@ -75,7 +75,9 @@ def _mark(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _compose(path: Path) -> yaml.Node | None:
+def compose_yaml(path: Path, what: str = "NLU examples") -> yaml.Node | None:
+    """The YAML node tree of a skill's file (line numbers kept for errors); a SkillError naming the file and
+    line when it is not valid YAML, not UTF-8 or cannot be read (`what` it holds, for that message)."""
     try:
         return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
@@ -88,12 +90,12 @@ def _compose(path: Path) -> yaml.Node | None:
     except UnicodeDecodeError as err:
         raise SkillError(f"{path}: not UTF-8 text") from err
     except OSError as err:
-        raise SkillError(f"{path}: cannot read NLU examples ({err.strerror})") from err
+        raise SkillError(f"{path}: cannot read {what} ({err.strerror})") from err
 
 
 def read_items(path: Path) -> list[tuple[NLUItem, int]]:
     """The checked items of one `nlu.yml` (names not yet prefixed), each with its line number."""
-    root = _compose(path)
+    root = compose_yaml(path)
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode):
