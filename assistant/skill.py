@@ -140,19 +140,19 @@ class Skill:
     @classmethod
     def handlers(cls) -> dict[str, str]:
         """Map of intent name → method name for every `@intent` method."""
-        found: dict[str, str] = {}
-        for attr, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
-            name = getattr(member, "__assistant_intent__", None)
-            if name:
-                found[name] = attr
-        return found
+        return cls._marked("__assistant_intent__")
 
     @classmethod
     def capability_methods(cls) -> dict[str, str]:
         """Map of capability name → method name for every `@capability` method."""
+        return cls._marked("__assistant_capability__")
+
+    @classmethod
+    def _marked(cls, mark: str) -> dict[str, str]:
+        """Map of the name a decorator set in `mark` → method name, over the coroutine methods."""
         found: dict[str, str] = {}
         for attr, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
-            name = getattr(member, "__assistant_capability__", None)
+            name = getattr(member, mark, None)
             if name:
                 found[name] = attr
         return found

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import JSONHandler, LoopbackServer
 
 
 @dataclass
@@ -51,18 +52,7 @@ def _matches(obj: dict[str, Any], condition: str) -> bool:
     raise ValueError(f"bad condition {condition!r}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `state.requests` instead."""
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
+class _Handler(JSONHandler):
     def do_DELETE(self) -> None:
         self._serve("DELETE")
 
@@ -150,39 +140,20 @@ class _Handler(BaseHTTPRequestHandler):
             objs = objs[: int(query["limit"][0])]
         return objs
 
-    def _send(self, status: int, answer: Any) -> None:
-        data = b"" if answer is None else json.dumps(answer).encode()
-        self.send_response(status)
-        if answer is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: GrocyState
-
 
 class FakeGrocy:
     """A running fake Grocy: `url`, its `state`, `close()`."""
 
     def __init__(self, api_key: str, products: list[FakeProduct], currency: str = "EUR") -> None:
         self.state = GrocyState(api_key=api_key, currency=currency, products={p.id: p for p in products})
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.state = self.state
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-grocy", daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = LoopbackServer(_Handler, self.state, "fake-grocy")
+        self.url = self._server.url
 
     def posts(self) -> int:
         return sum(1 for method, _ in self.state.requests if method == "POST")
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.close()
 
 
 DEMO_PRODUCTS = [

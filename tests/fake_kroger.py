@@ -17,9 +17,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fake_http import JSONHandler, LoopbackServer
 
 
 @dataclass
@@ -53,18 +54,7 @@ class KrogerState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
+class _Handler(JSONHandler):
     def do_PUT(self) -> None:
         self._serve("PUT")
 
@@ -159,20 +149,6 @@ class _Handler(BaseHTTPRequestHandler):
             item["fulfillment"] = {"curbside": True, "delivery": p.delivery, "inStore": True, "shipToHome": False}
         return {"productId": p.upc, "upc": p.upc, "brand": p.brand, "description": p.description, "items": [item]}
 
-    def _send(self, status: int, answer: Any) -> None:
-        data = b"" if answer is None else json.dumps(answer).encode()
-        self.send_response(status)
-        if answer is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: KrogerState
-
 
 class FakeKroger:
     """A running fake Kroger API: `url` (the /v1 base), its `state`, `close()`."""
@@ -181,13 +157,8 @@ class FakeKroger:
         self, client_id: str, client_secret: str, clock: Callable[[], datetime], items: list[FakeItem]
     ) -> None:
         self.state = KrogerState(client_id, client_secret, clock, products={i.upc: i for i in items})
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.state = self.state
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-kroger", daemon=True
-        )
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._server = LoopbackServer(_Handler, self.state, "fake-kroger")
+        self.url = f"{self._server.url}/v1"
 
     def revoke(self) -> None:
         with self.state.lock:
@@ -197,9 +168,7 @@ class FakeKroger:
         return sum(1 for method, path in self.state.requests if (method, path) == ("PUT", "/v1/cart/add"))
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        self._server.close()
 
 
 DEMO_ITEMS = [

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from assistant.app import App
+from assistant.orders import Order
 from assistant.turn import TurnResult
 
 
@@ -49,3 +51,20 @@ def check_turn(result: TurnResult, expect: dict[str, Any]) -> None:
         if "quantity" in expect["proposed"]:
             assert item["quantity"] == expect["proposed"]["quantity"], said
         assert proposals[0]["total_minor"] == item["quantity"] * item["unit_price_minor"], said
+
+
+async def hold(app: App, lang: str, case: dict[str, Any]) -> list[TurnResult]:
+    """Say every turn of `case` (with its `heard` confidence, if any) in a new conversation of `app`, checking
+    each with `check_turn`; the turns' results."""
+    conversation = app.conversation(lang)
+    results = []
+    for turn in case["turns"]:
+        result = await conversation.handle(turn["say"], heard=turn.get("heard"))
+        check_turn(result, turn)
+        results.append(result)
+    return results
+
+
+def placed_orders(app: App) -> list[Order]:
+    """The assistant's orders the shop has (placed or further)."""
+    return [o for o in app.orders.list_orders() if o.retailer_order_id and o.state in ("placed", "shipped")]

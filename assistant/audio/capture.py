@@ -224,8 +224,8 @@ def _capture_rate(sd: ModuleType, index: int | None) -> int:
         return int(info["default_samplerate"])
 
 
-async def _device_call(call: Callable[[], Any], timeout_s: float | None = None) -> Any:
-    """`call()` in a daemon thread, waited for at most `timeout_s` (DEVICE_CALL_S): a PortAudio call stuck
+async def _device_call(call: Callable[[], Any]) -> Any:
+    """`call()` in a daemon thread, waited for at most DEVICE_CALL_S: a PortAudio call stuck
     on a wedged sound server is left behind and cannot keep the process from exiting, as a thread of
     asyncio's executor would."""
     loop = asyncio.get_running_loop()
@@ -248,7 +248,7 @@ async def _device_call(call: Callable[[], Any], timeout_s: float | None = None) 
             loop.call_soon_threadsafe(settle, result, error)
 
     threading.Thread(target=run, name="portaudio-call", daemon=True).start()
-    return await asyncio.wait_for(done, DEVICE_CALL_S if timeout_s is None else timeout_s)
+    return await asyncio.wait_for(done, DEVICE_CALL_S)
 
 
 def _close(stream: Any) -> None:

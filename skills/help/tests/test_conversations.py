@@ -11,7 +11,7 @@ import pytest
 from assistant.app import build_app
 from assistant.nlu.client import NLUClient
 from assistant.nlu.types import IntentScore, ParseResult
-from tests.golden import check_turn, golden_cases
+from tests.golden import golden_cases, hold
 from tests.household import FixedClock, household
 
 CASES = golden_cases(Path(__file__).parent / "conversations")
@@ -24,9 +24,7 @@ async def test_conversation(
 ) -> None:
     config = household(tmp_path, monkeypatch, lang)
     app = await build_app(config, lambda message: None, nlu=nlu_client, clock=FixedClock())
-    conversation = app.conversation(lang)
-    for turn in case["turns"]:
-        check_turn(await conversation.handle(turn["say"]), turn)
+    await hold(app, lang, case)
     await app.close()
 
 

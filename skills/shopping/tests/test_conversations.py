@@ -9,7 +9,7 @@ import pytest
 
 from assistant.app import build_app
 from assistant.nlu.client import NLUClient
-from tests.golden import check_turn, golden_cases
+from tests.golden import golden_cases, hold, placed_orders
 from tests.household import FixedClock, household
 
 CASES = golden_cases(Path(__file__).parent / "conversations")
@@ -22,9 +22,5 @@ async def test_conversation(
 ) -> None:
     config = household(tmp_path, monkeypatch, lang)
     app = await build_app(config, lambda message: None, nlu=nlu_client, clock=FixedClock())
-    conversation = app.conversation(lang)
-    for turn in case["turns"]:
-        result = await conversation.handle(turn["say"], heard=turn.get("heard"))
-        check_turn(result, turn)
-    placed = [o for o in app.orders.list_orders() if o.retailer_order_id and o.state in ("placed", "shipped")]
-    assert len(placed) == case.get("placed", 0)
+    await hold(app, lang, case)
+    assert len(placed_orders(app)) == case.get("placed", 0)

@@ -12,7 +12,7 @@ from assistant.app import build_app
 from assistant.nlu.client import NLUClient
 from skills.shopping_list.parsing import display
 from skills.shopping_list.store import ListStore
-from tests.golden import check_turn, golden_cases
+from tests.golden import golden_cases, hold, placed_orders
 from tests.household import FixedClock, household
 
 CASES = golden_cases(Path(__file__).parent / "conversations")
@@ -26,13 +26,9 @@ async def test_conversation(
     config = household(tmp_path, monkeypatch, lang)
     clock = FixedClock()
     app = await build_app(config, lambda message: None, nlu=nlu_client, clock=clock)
-    conversation = app.conversation(lang)
-    proposed: list[dict[str, Any]] = []
-    for turn in case["turns"]:
-        result = await conversation.handle(turn["say"])
-        check_turn(result, turn)
-        proposed += [e for e in result.events if e["type"] == "order_proposed"]
-    placed = [o for o in app.orders.list_orders() if o.retailer_order_id and o.state in ("placed", "shipped")]
+    results = await hold(app, lang, case)
+    proposed = [e for result in results for e in result.events if e["type"] == "order_proposed"]
+    placed = placed_orders(app)
     assert len(placed) == case.get("placed", 0)
     if "lines" in case:
         (order,) = placed
