@@ -71,6 +71,8 @@ class Vocabulary:
     """Every single word in `phrases`, lowercased."""
     fingerprint: str
     """Stable hash of the contents; engines rebuild their biasing only when it changes."""
+    product_words: frozenset[str] = frozenset()
+    """The words of the products' phrases alone (brands, "oat", "milk"), lowercased."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ the demo household, as a user would run it: Silero VAD, faster-whisper biased by
 the shopping skill, Piper. Each turn's JSON gives the transcript, the proposed product and the stage
 timings; the process's peak memory comes from wait4().
 
+Then commands for 20 products the household never bought, by the same voices: no household product
+may be proposed for them (the bias toward the household's words must not pull them in).
+
 Then the false-accept check: after each of a few proposals, the answer is noise, mumbling (reversed
 speech), speech drowned in noise, or the assistant's own reply played back. Orders placed must be 0.
 
@@ -79,16 +82,19 @@ def with_noise(pcm: bytes, snr_db: float = 15.0, seed: int = 0) -> bytes:
     return mix(pcm, noise(len(pcm) / 2 / RATE, "pink", level, seed=seed))
 
 
-def make_samples(lang: str, folder: Path, limit: int | None) -> list[Sample]:
-    commands = yaml.safe_load((DATA / f"voice_{lang}.yml").read_text(encoding="utf-8"))["commands"]
+def make_samples(lang: str, folder: Path, limit: int | None, kind: str = "commands") -> list[Sample]:
+    """Two voices for each of the first `limit` entries of `kind` in voice_<lang>.yml: `commands` (with
+    the product to propose) or `not_bought` (plain sentences: nothing of the household's may be proposed)."""
+    entries = yaml.safe_load((DATA / f"voice_{lang}.yml").read_text(encoding="utf-8"))[kind]
     samples = []
-    for k, cmd in enumerate(commands[:limit]):
+    for k, entry in enumerate(entries[:limit]):
+        cmd = entry if isinstance(entry, dict) else {"text": entry, "sku": ""}
         for j in range(2):
             n = 2 * k + j
             voice, noisy = VOICES[n % len(VOICES)], n % 4 == 3
             pcm = speak(cmd["text"], voice)
             pcm = silence(0.3) + (with_noise(pcm, seed=n) if noisy else pcm) + silence(0.2)
-            path = write_wav(folder / f"{n:03d}.wav", pcm)
+            path = write_wav(folder / f"{kind}{n:03d}.wav", pcm)
             samples.append(Sample(cmd["text"], cmd["sku"], voice, noisy, path))
     return samples
 
@@ -219,6 +225,18 @@ def false_accepts(config: Path, folder: Path, samples: list[Sample]) -> dict[str
     return {"answers": tried, "orders_placed": placed}
 
 
+def never_bought(config: Path, samples: list[Sample]) -> dict[str, Any]:
+    """Commands for products the household never bought, in one process: how many got a household
+    product proposed (the rest should be "I couldn't find …" or a question)."""
+    turns, _ = run_listen(config, [s.path for s in samples])
+    wrong = [
+        {"said": s.text, "voice": s.voice, "heard": t["transcript"]["text"], "proposed": proposed(t)}
+        for s, t in zip(samples, turns, strict=True)
+        if proposed(t)
+    ]
+    return {"samples": len(samples), "proposed": len(wrong), "examples": wrong}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", default="en", choices=["en"], help="only English: no French voice/STT is packaged")
@@ -237,6 +255,8 @@ def main() -> int:
         result["peak_rss_mib"] = rss
         print("false-accept check…", file=sys.stderr)
         result["false_accepts"] = false_accepts(config, work, samples)
+        print("products never bought…", file=sys.stderr)
+        result["never_bought"] = never_bought(config, make_samples(args.lang, work, args.limit, "not_bought"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
@@ -268,6 +288,10 @@ def print_table(r: dict[str, Any], verbose: bool) -> None:
         ),
         ("peak RSS of assistant listen", f"{r['peak_rss_mib']:.0f} MiB"),
         (
+            "household product proposed for one never bought",
+            f"{r['never_bought']['proposed']} of {r['never_bought']['samples']}",
+        ),
+        (
             "orders from noise / mumble / own voice",
             f"{r['false_accepts']['orders_placed']} of {r['false_accepts']['answers']} answers",
         ),
@@ -279,6 +303,8 @@ def print_table(r: dict[str, Any], verbose: bool) -> None:
     if verbose:
         for miss in r["misses"]:
             print(f"miss: {miss}")
+        for wrong in r["never_bought"]["examples"]:
+            print(f"never bought, yet proposed: {wrong}")
     print(f"machine: {r['machine']}")
 
 

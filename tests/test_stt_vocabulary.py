@@ -27,6 +27,9 @@ def test_english_vocabulary_holds_products_brands_commands_and_numbers(
     assert {"two", "three", "twelve", "twenty"} <= phrases  # number words
     assert not any(ch.isdigit() for p in vocabulary.phrases[:60] for ch in p)  # sizes are not spoken
     assert vocabulary.phrases[:3] == ("yes", "no", "never mind")  # typical commands lead
+    assert {"oat", "milk", "oatly", "pedigree", "crisps", "soap"} <= vocabulary.product_words
+    assert vocabulary.product_words < vocabulary.words
+    assert not {"reorder", "than", "the", "two", "yes"} & vocabulary.product_words  # commands, numbers
 
 
 def test_lead_commands_follow_skills_enabled_and_leave_room_for_the_products(

@@ -18,6 +18,7 @@ from assistant.storage.db import open_db
 from assistant.stt import PerLanguageSTT, VoskSTT, WhisperSTT, build_stt, household_vocabulary
 from assistant.stt import cli as stt_cli
 from assistant.stt.wavfile import write_wav
+from assistant.stt.whisper import Hypothesis, pick_hypothesis
 from tests.household import household
 from tests.speech_helpers import (
     chunks,
@@ -80,6 +81,63 @@ def test_prompt_leads_with_commands_and_products_within_budget(biased: WhisperST
     assert prompt.startswith("yes, no, never mind")
     assert "Pedigree dry dog food" in prompt and "Oatly oat milk" in prompt
     assert len(prompt) <= 600
+
+
+PRODUCTS = frozenset(["crisps", "tea", "bags", "tetley", "soap", "dove"])
+WORDS = PRODUCTS | frozenset(["reorder", "order", "more", "the", "than"])
+
+
+def test_nbest_prefers_fewer_unknown_words_within_the_margin() -> None:
+    beam = [Hypothesis("reorder the crease", -0.50), Hypothesis("reorder the creases", -0.55),
+            Hypothesis("reorder the crisps", -0.67)]  # fmt: skip
+    assert pick_hypothesis(beam, WORDS, PRODUCTS, margin=0.2).text == "reorder the crisps"
+    assert pick_hypothesis(beam, WORDS, PRODUCTS, margin=0.1).text == "reorder the crease"  # 0.17 lower: too far
+    assert pick_hypothesis(beam, frozenset(), frozenset(), margin=0.2).text == "reorder the crease"  # no vocabulary
+
+
+def test_nbest_keeps_a_best_hypothesis_without_unknown_words() -> None:
+    beam = [Hypothesis("reorder the tea bags", -0.5), Hypothesis("reorder the tetley tea bags", -0.51)]
+    assert pick_hypothesis(beam, WORDS, PRODUCTS).text == "reorder the tea bags"
+
+
+def test_nbest_takes_the_fewest_unknown_words_then_the_best_score() -> None:
+    beam = [Hypothesis("reorder nutatly tea bags", -0.70), Hypothesis("reorder the nutty tea bags", -0.72),
+            Hypothesis("reorder the tetley tea bags", -0.80), Hypothesis("reorder tetley tea bags", -0.78)]  # fmt: skip
+    assert pick_hypothesis(beam, WORDS, PRODUCTS).text == "reorder tetley tea bags"
+
+
+def test_nbest_never_trades_an_unknown_word_for_one_that_names_no_product() -> None:
+    # "than" is a known word, but dropping "hand" would leave "soap", which names the household's Dove soap
+    beam = [Hypothesis("order more hand soap", -0.50), Hypothesis("order more than soap", -0.52)]
+    assert pick_hypothesis(beam, WORDS, PRODUCTS).text == "order more hand soap"
+    beam = [Hypothesis("order more hand soap", -0.50), Hypothesis("order more dove soap", -0.60)]
+    assert pick_hypothesis(beam, WORDS, PRODUCTS).text == "order more dove soap"
+
+
+async def test_nbest_hears_a_household_word_that_the_best_hypothesis_missed(
+    biased: WhisperSTT, vocabulary: Vocabulary
+) -> None:
+    speech = silence(0.3) + espeak_speech("Reorder the crisps.", "en-us") + silence(0.2)  # as the endpointer cuts it
+    plain = WhisperSTT({"en": TINY_EN}, nbest_margin=0.0)
+    plain.set_vocabulary(vocabulary)
+    assert normalise((await plain.transcribe(speech, "en")).text) == "reorder the crease"
+    heard = await biased.transcribe(speech, "en")
+    assert normalise(heard.text) == "reorder the crisps"
+    assert heard.confidence > 0
+
+
+@pytest.mark.parametrize(
+    ("said", "heard"),
+    [
+        ("Reorder the crackers.", "reorder the crackers"),  # not "reordered": the vocabulary has "reorder"
+        ("Order more dog biscuits.", "order more dog biscuits"),
+        ("Reorder the almond milk.", "reorder the almond milk"),
+    ],
+)
+async def test_nbest_does_not_turn_products_the_household_never_bought_into_its_own(
+    biased: WhisperSTT, said: str, heard: str
+) -> None:
+    assert normalise((await biased.transcribe(steady_piper_speech(said), "en")).text) == heard
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 from ..config import Config
 from ..history import household_products
+from ..lang.nlp import stop_words
 from ..lang.numbers import EN_SMALL, EN_TENS, FR_SMALL, FR_TENS
 from ..loader import nlu_sources
 from ..nlu.data import plain_text, read_items
@@ -75,9 +76,16 @@ def build_vocabulary(
     cores = [product_core(name) for name, _ in products]
     shorts = [form for f in forms for form in f]
     phrases = _unique([*leads, *spoken, *cores, *shorts, *commands, *numbers])
-    words = frozenset(w.lower() for phrase in phrases for w in _WORD.findall(phrase))
+    words = frozenset(w for phrase in phrases for w in spoken_words(phrase))
+    stops = stop_words(lang)  # "the" of "The Happy Egg Co", "of" of "cream of tomato soup"
+    product_words = frozenset(w for p in (*spoken, *cores, *shorts) for w in spoken_words(p) if w not in stops)
     digest = hashlib.sha256(json.dumps([lang, phrases], ensure_ascii=False).encode()).hexdigest()[:16]
-    return Vocabulary(lang=lang, phrases=tuple(phrases), words=words, fingerprint=digest)
+    return Vocabulary(lang, tuple(phrases), words, digest, product_words)
+
+
+def spoken_words(text: str) -> list[str]:
+    """The words of `text`, lowercased, as `Vocabulary.words` holds them ("Catch-up!" → ["catch-up"])."""
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def command_phrases(config: Config, lang: str) -> tuple[list[str], list[str]]:
