@@ -53,7 +53,8 @@ def nlp(lang: str) -> Language:
 
 @cache
 def stop_words(lang: str) -> frozenset[str]:
-    """spaCy's stop words for `lang` (lowercase), without loading a model."""
-    import spacy
+    """spaCy's stop words for `lang` (lowercase), without loading a model or making a tokenizer (Korean's
+    needs mecab)."""
+    from spacy.util import get_lang_class
 
-    return frozenset(spacy.blank(lang).Defaults.stop_words)
+    return frozenset(get_lang_class(lang).Defaults.stop_words)
