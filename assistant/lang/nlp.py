@@ -55,6 +55,7 @@ def nlp(lang: str) -> Language:
 def stop_words(lang: str) -> frozenset[str]:
     """spaCy's stop words for `lang` (lowercase), without loading a model or making a tokenizer (Korean's
     needs mecab)."""
-    from spacy.util import get_lang_class
+    import spacy  # the package first: `from spacy.util import …` while another thread imports spacy
+    # finds spacy.util half made (circular import)
 
-    return frozenset(get_lang_class(lang).Defaults.stop_words)
+    return frozenset(spacy.util.get_lang_class(lang).Defaults.stop_words)
