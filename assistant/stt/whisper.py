@@ -116,16 +116,16 @@ def pick_hypothesis(
     product ("order more hand soap" must not become "order more than soap": then "soap" alone names
     the household's Dove soap). Without a vocabulary, the best."""
     best = hypotheses[0]
-    best_unknown = unknown_words(best.text, words)
-    if not words or best_unknown == 0:
+    if not words:
         return best
-    best_products = set(spoken_words(best.text)) & products
+    heard = [set(spoken_words(h.text)) for h in hypotheses]
+    unknown = [unknown_words(h.text, words) for h in hypotheses]
+    if unknown[0] == 0:
+        return best
     better = [
-        (unknown_words(h.text, words), -h.avg_logprob, i)
+        (unknown[i], -h.avg_logprob, i)
         for i, h in enumerate(hypotheses)
-        if h.avg_logprob >= best.avg_logprob - margin
-        and unknown_words(h.text, words) < best_unknown
-        and set(spoken_words(h.text)) & products - best_products
+        if h.avg_logprob >= best.avg_logprob - margin and unknown[i] < unknown[0] and heard[i] & products - heard[0]
     ]
     return hypotheses[min(better)[2]] if better else best
 
@@ -198,7 +198,6 @@ class WhisperSTT:
         self._nbest_margin = nbest_margin
         self._prompts: dict[str, tuple[str, str]] = {}  # lang → (fingerprint, prompt)
         self._words: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # lang → all words, product words
-        self._tokenizers: dict[str, tuple[Any, list[int]]] = {}
 
     def languages(self) -> tuple[str, ...]:
         return tuple(self._models)
@@ -241,7 +240,7 @@ class WhisperSTT:
         audio = pcm_to_float(pcm)
         with loaded.lock:  # one decode at a time per model: the threads are already given to CTranslate2
             try:
-                if len(audio) <= WINDOW_S * 16_000:
+                if seconds(len(pcm)) <= WINDOW_S:
                     return self._decode_window(model, audio, lang, prompt)
                 segments, _info = model.transcribe(  # type: ignore[attr-defined]
                     audio,
@@ -261,8 +260,10 @@ class WhisperSTT:
         """One window decoded as `WhisperModel.transcribe` does (see the module docstring), keeping the
         beam's hypotheses; the one `pick_hypothesis` prefers becomes the segment."""
         from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
 
-        tokenizer, suppressed = self._tokenizer(model, lang)
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang)
         features = model.feature_extractor(audio)
         content_frames = features.shape[-1] - 1
         encoder_output = model.encode(pad_or_trim(features[:, :content_frames]))
@@ -275,7 +276,7 @@ class WhisperSTT:
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
-            suppress_tokens=suppressed,
+            suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1]) or ()),  # as transcribe's default
         )[0]
         hypotheses = []
         for tokens, score in zip(result.sequences_ids, result.scores, strict=True):
@@ -290,17 +291,6 @@ class WhisperSTT:
         if picked is not best:
             log.info("heard %r rather than %r (fewer unknown words)", picked.text.strip(), best.text.strip())
         return [SegmentScore(picked.text, picked.avg_logprob, result.no_speech_prob)]
-
-    def _tokenizer(self, model: Any, lang: str) -> tuple[Any, list[int]]:
-        """faster-whisper's tokenizer for `lang` and the tokens it never lets Whisper write (punctuation
-        that is not speech, special tokens), made once: the list takes ~20 ms to build."""
-        if lang not in self._tokenizers:
-            from faster_whisper.tokenizer import Tokenizer
-            from faster_whisper.transcribe import get_suppressed_tokens
-
-            tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang)
-            self._tokenizers[lang] = (tokenizer, list(get_suppressed_tokens(tokenizer, [-1]) or ()))
-        return self._tokenizers[lang]
 
     def _model(self, lang: str) -> _LoadedModel:
         try:
