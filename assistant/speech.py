@@ -40,6 +40,20 @@ class AudioChunk:
 
 
 @dataclass(frozen=True)
+class HeardWord:
+    """One word of a transcript and how sure the engine is of it."""
+
+    text: str
+    """The word as written in the transcript."""
+    start: int
+    """Character offset where it starts in `Transcript.text`."""
+    end: int
+    """Character offset just past its end."""
+    probability: float
+    """The engine's confidence in this word, 0..1 (Whisper: mean token probability; Vosk: word conf)."""
+
+
+@dataclass(frozen=True)
 class Transcript:
     """What a speech-to-text engine heard."""
 
@@ -57,6 +71,10 @@ class Transcript:
     """Wall time the engine took after the last audio arrived (final) or for this partial."""
     final: bool = True
     """False for a streaming partial result."""
+    words: tuple[HeardWord, ...] = ()
+    """Its words with their own confidences (empty when the engine gave none). A request whose slot
+    words were heard clearly may be acted on although the whole transcript scored low (see
+    `Conversation.handle`)."""
 
 
 @dataclass(frozen=True)

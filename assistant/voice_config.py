@@ -49,7 +49,8 @@ class ListenConfig:
     """Least transcript confidence to answer a question ("yes" to an order); below it, asked again."""
     min_request_confidence: float = 0.45
     """Least transcript confidence to start a request. Below `min_confidence` a request can only lead to
-    a question (a proposal the user must confirm), never act by itself."""
+    a question (a proposal the user must confirm), never act by itself. When the words of the request's
+    slots were heard better than the whole, the mean of the two counts (`dialogue.request_heard`)."""
 
     def validate(self, path: str) -> None:
         if not 100 <= self.trailing_silence_ms <= 3000:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.dialogue import Conversation
+from assistant.dialogue import Conversation, request_heard, slots_heard
 from assistant.loader import LoadedSkill
 from assistant.nlu.types import Entity, IntentScore, ParseResult
 from assistant.skill import Cancelled, Context, Option, Skill, SkillEnv, intent
+from assistant.speech import HeardWord
 from assistant.templates import Templates
 
 # A keyword parser standing in for Rasa (the real one is exercised in the NLU and golden tests).
@@ -230,3 +231,51 @@ async def test_an_unsure_request_may_lead_to_a_question_but_an_unsure_answer_nev
     assert other.events == ({"type": "cancelled", "reason": "superseded"},)
     assert (other.reply, other.expecting) == ("Buy bread?", "confirmation")
     assert (await conversation.handle("yes", heard=0.9)).events == ({"type": "bought", "product": "bread"},)
+
+
+def heard_words(text: str, *probabilities: float) -> tuple[HeardWord, ...]:
+    """The words of `text` (split on spaces) with these confidences."""
+    words, at = [], 0
+    for word, p in zip(text.split(" "), probabilities, strict=True):
+        words.append(HeardWord(word, at, at + len(word), p))
+        at += len(word) + 1
+    return tuple(words)
+
+
+def test_slots_heard_is_the_mean_confidence_of_the_words_inside_entity_spans() -> None:
+    parse = ParseResult(
+        "buy baked beans", "en", IntentScore("toy.buy", 0.9), (Entity("product", "baked beans", 4, 15),)
+    )
+    words = heard_words("buy baked beans", 0.1, 0.9, 0.8)
+    assert slots_heard(parse, words) == pytest.approx(0.85)
+    assert slots_heard(parse, ()) is None
+    assert slots_heard(ParseResult("buy", "en", IntentScore("toy.buy", 0.9)), words) is None
+
+
+def test_request_heard_lifts_a_request_whose_slots_were_heard_clearly_never_lowers_it() -> None:
+    parse = ParseResult(
+        "buy baked beans", "en", IntentScore("toy.buy", 0.9), (Entity("product", "baked beans", 4, 15),)
+    )
+    assert request_heard(0.3, parse, heard_words("buy baked beans", 0.05, 0.9, 1.0)) == pytest.approx(0.625)
+    assert request_heard(0.8, parse, heard_words("buy baked beans", 0.9, 0.5, 0.5)) == 0.8  # slots worse: unchanged
+    assert request_heard(0.3, parse) == 0.3  # no word confidences (Whisper over 30 s, typed text)
+
+
+async def test_a_request_with_clearly_heard_slots_starts_although_the_whole_scored_low(clock: Clock) -> None:
+    conversation = toy_conversation(clock, min_heard=0.6, min_heard_request=0.45)
+    # "buy" mumbled, "milk" clear: (0.3 + 0.95) / 2 = 0.625 ≥ 0.45, a proposal to confirm
+    proposal = await conversation.handle("buy milk", heard=0.3, words=heard_words("buy milk", 0.05, 0.95))
+    assert (proposal.reply, proposal.expecting) == ("Buy milk?", "confirmation")
+    # the answer is judged on the whole transcript only: a "yes" heard at 0.3 answers nothing
+    unsure_yes = await conversation.handle("yes", heard=0.3, words=heard_words("yes", 0.99))
+    assert unsure_yes.events == ({"type": "not_heard", "confidence": 0.3},) and unsure_yes.expecting == "confirmation"
+    assert (await conversation.handle("yes", heard=0.9)).events == ({"type": "bought", "product": "milk"},)
+
+
+async def test_a_request_whose_slots_were_not_heard_clearly_is_asked_again(clock: Clock) -> None:
+    conversation = toy_conversation(clock, min_heard=0.6, min_heard_request=0.45)
+    # mumbling that happens to contain a product word: (0.0 + 0.68) / 2 = 0.34 < 0.45
+    mumble = await conversation.handle("buy milk", heard=0.0, words=heard_words("buy milk", 0.02, 0.68))
+    assert mumble.events == ({"type": "not_heard", "confidence": 0.0},) and mumble.expecting is None
+    unclear = await conversation.handle("buy milk", heard=0.3, words=heard_words("buy milk", 0.9, 0.4))
+    assert unclear.events == ({"type": "not_heard", "confidence": 0.3},) and unclear.expecting is None

@@ -49,6 +49,8 @@ async def test_transcribe_gives_a_final_transcript_of_the_whole_buffer(vosk: Vos
         assert transcript.final and transcript.text and 0.0 < transcript.confidence <= 1.0
         assert transcript.audio_s == pytest.approx(len(speech) / 32_000)
         assert any("\uac00" <= ch <= "\ud7a3" for ch in transcript.text)  # Korean words
+        assert " ".join(w.text for w in transcript.words) == transcript.text
+        assert all(transcript.text[w.start : w.end] == w.text and 0.0 < w.probability <= 1.0 for w in transcript.words)
 
 
 async def test_silence_is_empty_with_zero_confidence(vosk: VoskSTT) -> None:

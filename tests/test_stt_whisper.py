@@ -66,6 +66,23 @@ async def test_household_commands_are_transcribed_word_for_word(biased: WhisperS
     assert transcript.audio_s == pytest.approx(len(steady_piper_speech(command)) / 32_000)
 
 
+async def test_every_word_carries_its_own_confidence_at_its_place_in_the_text(biased: WhisperSTT) -> None:
+    transcript = await biased.transcribe(steady_piper_speech("reorder the coffee"), "en")
+    assert [w.text.lower().strip(".,") for w in transcript.words] == normalise(transcript.text).split()
+    assert all(transcript.text[w.start : w.end] == w.text and 0.0 < w.probability <= 1.0 for w in transcript.words)
+    assert transcript.words[-1].probability > 0.9  # "coffee", said clearly and in the prompt
+
+
+async def test_a_mumbled_command_word_scores_low_while_the_product_scores_high(biased: WhisperSTT) -> None:
+    # espeak's en-gb "Buy" is heard as "buy" at 0.08: the transcript as a whole scores 0.3, below
+    # listen.min_request_confidence, while "orange juice" itself was heard (the dialogue's request_heard)
+    transcript = await biased.transcribe(silence(0.3) + espeak_speech("Buy more orange juice.", "en-gb"), "en")
+    words = {w.text.lower().strip(".,"): w.probability for w in transcript.words}
+    assert normalise(transcript.text) == "buy more orange juice"
+    assert transcript.confidence < 0.45
+    assert words["buy"] < 0.3 and words["juice"] > 0.9
+
+
 async def test_biasing_recovers_a_brand_the_unbiased_model_garbles(biased: WhisperSTT, unbiased: WhisperSTT) -> None:
     speech = espeak_speech("we need more Pedigree dog food", "en-us")
     plain = await unbiased.transcribe(speech, "en")

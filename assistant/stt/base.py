@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ..errors import SpeechError
-from ..speech import SAMPLE_RATE, SAMPLE_WIDTH, AudioChunk
+from ..speech import SAMPLE_RATE, SAMPLE_WIDTH, AudioChunk, HeardWord
 
 
 def check_chunk(chunk: AudioChunk) -> bytes:
@@ -24,3 +24,18 @@ def seconds(pcm_bytes: int) -> float:
 def ms_since(start: float) -> float:
     """Milliseconds elapsed since a `time.perf_counter()` reading."""
     return (time.perf_counter() - start) * 1000.0
+
+
+def locate_words(text: str, words: list[tuple[str, float]]) -> tuple[HeardWord, ...]:
+    """The engine's (word, probability) pairs placed in `text`, which is made of them in order; a word
+    that cannot be found there (the engine rewrote it) is skipped."""
+    placed: list[HeardWord] = []
+    at = 0
+    for word, probability in words:
+        token = word.strip()
+        start = text.find(token, at) if token else -1
+        if start < 0:
+            continue
+        at = start + len(token)
+        placed.append(HeardWord(token, start, at, round(float(probability), 3)))
+    return tuple(placed)

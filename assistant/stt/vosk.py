@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import ModelCorrupt, SpeechError
 from ..speech import SAMPLE_RATE, AudioChunk, Transcript, Vocabulary
-from .base import check_chunk, ms_since, seconds
+from .base import check_chunk, locate_words, ms_since, seconds
 from .vosk_choice import UNK, GrammarInfo, Hypothesis, choose
 
 log = logging.getLogger(__name__)
@@ -291,6 +291,13 @@ class VoskStream:
             "biased" if best is biased else "open",
         )
         confidence = best.confidence if best.text else 0.0
+        words = locate_words(best.text, [(w, c) for w, c in best.words if w != UNK])
         return Transcript(
-            best.text, round(confidence, 3), self._model.lang, "vosk", seconds(self._bytes), ms_since(started)
+            best.text,
+            round(confidence, 3),
+            self._model.lang,
+            "vosk",
+            seconds(self._bytes),
+            ms_since(started),
+            words=words,
         )

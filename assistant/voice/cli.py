@@ -110,6 +110,8 @@ def _show(turn: VoiceTurn, args: argparse.Namespace) -> None:
     t = turn.transcript
     print(f"you> {t.text or '(nothing heard)'}   [{t.engine} {t.confidence:.2f}]")
     if args.debug:
+        if t.words:
+            print("  words: " + "  ".join(f"{w.text} {w.probability:.2f}" for w in t.words))
         print_debug(turn.result, {**turn.result.timings_ms, **turn.timings_ms})
     print(f"assistant> {turn.result.reply}", flush=True)
 
