@@ -117,6 +117,7 @@ class Conversation:
         self.min_heard = min_heard
         self.min_heard_request = min_heard if min_heard_request is None else min(min_heard, min_heard_request)
         self.heard: float | None = None
+        self.heard_words: tuple[HeardWord, ...] = ()
         self.skill_state: dict[str, dict[str, Any]] = {}
         self.core = Templates.load(CORE_SKILL, CORE_LOCALES, sorted({lang, "en", "fr"}))
         self.explicit_yes = ExplicitYes(CORE_LOCALES, sorted({lang, "en", "fr"}))
@@ -186,7 +187,7 @@ class Conversation:
             nlu_ms = (time.perf_counter() - started) * 1000
         else:
             nlu_ms = (time.perf_counter() - started) * 1000
-            self.heard = heard
+            self.heard, self.heard_words = heard, tuple(words)
             if heard is not None and (request_heard(heard, parse, words) < self.min_heard_request or not text.strip()):
                 self._not_heard(heard)
             else:

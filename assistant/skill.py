@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from .nlu.types import ParseResult
 from .slots import Quantity, read_date, read_number, read_quantity
+from .speech import HeardWord
 
 if TYPE_CHECKING:
     from .dialogue import Conversation
@@ -173,6 +174,7 @@ class Context:
         self.skill_name = skill_name
         self.parse = parse
         self._heard: float | None = conversation.heard
+        self._heard_words = conversation.heard_words
 
     @property
     def text(self) -> str:
@@ -183,6 +185,12 @@ class Context:
     def heard(self) -> float | None:
         """How sure speech-to-text was of the utterance that started this request (0..1); None when typed."""
         return self._heard
+
+    @property
+    def heard_words(self) -> tuple[HeardWord, ...]:
+        """The spoken words of that utterance with speech-to-text's confidence in each, at their offsets
+        in `text`; empty when typed or when the engine gives none."""
+        return self._heard_words
 
     @property
     def unsure(self) -> bool:

@@ -14,6 +14,7 @@ import yaml
 
 from assistant.app import App
 from assistant.orders import Order
+from assistant.speech import HeardWord
 from assistant.turn import TurnResult
 
 
@@ -53,13 +54,27 @@ def check_turn(result: TurnResult, expect: dict[str, Any]) -> None:
         assert proposals[0]["total_minor"] == item["quantity"] * item["unit_price_minor"], said
 
 
+def spoken(turn: dict[str, Any]) -> tuple[HeardWord, ...]:
+    """The turn's `words` (one confidence per space-separated word of `say`) as speech-to-text gives them."""
+    confidences = turn.get("words", [])
+    if not confidences:
+        return ()
+    said = turn["say"].split(" ")
+    assert len(said) == len(confidences), f"{turn['say']!r}: {len(said)} words, {len(confidences)} confidences"
+    words, at = [], 0
+    for word, confidence in zip(said, confidences, strict=True):
+        words.append(HeardWord(word, at, at + len(word), confidence))
+        at += len(word) + 1
+    return tuple(words)
+
+
 async def hold(app: App, lang: str, case: dict[str, Any]) -> list[TurnResult]:
     """Say every turn of `case` (with its `heard` confidence, if any) in a new conversation of `app`, checking
     each with `check_turn`; the turns' results."""
     conversation = app.conversation(lang)
     results = []
     for turn in case["turns"]:
-        result = await conversation.handle(turn["say"], heard=turn.get("heard"))
+        result = await conversation.handle(turn["say"], heard=turn.get("heard"), words=spoken(turn))
         check_turn(result, turn)
         results.append(result)
     return results

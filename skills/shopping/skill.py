@@ -21,7 +21,7 @@ from assistant.skill import Cancelled, Context, Option, Skill, capability, inten
 from . import phrasing
 from .basket import BasketOutcome, Wanted, order_many
 from .matching import FILLER, Candidate, MatchResult, ProductMatcher
-from .query import product_mention
+from .query import product_mention, without_doubted
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +129,25 @@ class ShoppingSkill(Skill):
             return
         by_sku = {p.sku: p for p in products}
         matcher = self._matcher(products, ctx.lang)
-        product = await self._pick(ctx, matcher, matcher.match(query), query, by_sku)
+        product = await self._pick(ctx, matcher, self._match(ctx, matcher, query), query, by_sku)
         if product is None:
             return
         quantity = self._quantity(ctx) or product.last_quantity or 1
         await self._propose_and_place(ctx, product, quantity)
+
+    def _match(self, ctx: Context, matcher: ProductMatcher, query: str) -> MatchResult:
+        """The history's products `query` names; when none, a second look without the words speech-to-text
+        doubted (a proposal still needs the user's yes)."""
+        result = matcher.match(query)
+        clear = without_doubted(ctx.parse, ctx.heard_words) if result.status == "none" else None
+        mention = product_mention(clear, ctx.lang) if clear is not None else None
+        if mention is None or mention.text == query:
+            return result
+        second = matcher.match(mention.text)
+        if second.status == "none":
+            return result
+        log.info("%r names no product; without the words heard unsure, %r does", query, mention.text)
+        return second
 
     async def _pick(
         self, ctx: Context, matcher: ProductMatcher, result: MatchResult, query: str, by_sku: dict[str, HistoryProduct]
