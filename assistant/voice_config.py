@@ -27,10 +27,15 @@ class AudioConfig:
     """Play a short tone when the assistant starts and stops listening to a request."""
     block_ms: int = 30
     """Capture block length; smaller reacts sooner, larger costs less CPU."""
+    output_latency_ms: int = 100
+    """Speaker buffer: what plays on after a stop ("stop" cuts the reply within it). Too small a buffer
+    underruns through PulseAudio/PipeWire, which can then drop whole sentences."""
 
     def validate(self, path: str) -> None:
         if not 10 <= self.block_ms <= 200:
             raise ConfigError(f"{path}.block_ms: expected between 10 and 200 milliseconds")
+        if not 5 <= self.output_latency_ms <= 1000:
+            raise ConfigError(f"{path}.output_latency_ms: expected between 5 and 1000 milliseconds")
 
 
 @dataclass(frozen=True)

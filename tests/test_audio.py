@@ -452,3 +452,55 @@ async def test_a_stopped_stream_is_an_error_naming_the_device_list(monkeypatch: 
             async for _ in mic.chunks():
                 pass
     assert mic.restarts == 0
+
+
+class SwallowingDevice:
+    """A sounddevice stand-in whose output stream calls back as fast as it can, as the ALSA → PulseAudio
+    plugin did after an underrun (it took a 7 s reply in 0.5 s and played none of it)."""
+
+    CallbackStop = type("CallbackStop", (Exception,), {})
+    CallbackAbort = type("CallbackAbort", (Exception,), {})
+
+    def __init__(self) -> None:
+        self.kwargs: dict[str, Any] = {}
+
+    def RawOutputStream(self, **kwargs: Any) -> Any:
+        self.kwargs = kwargs
+        device = self
+
+        class Stream:
+            latency = 0.0
+
+            def start(self) -> None:
+                pass
+
+            def abort(self) -> None:
+                pass
+
+            def close(self) -> None:
+                pass
+
+            def pull(self, seconds: float) -> None:
+                """Ask for `seconds` of audio at once, 20 ms blocks back to back."""
+                frames = device.kwargs["blocksize"]
+                for _ in range(int(seconds * device.kwargs["samplerate"] / frames)):
+                    out = bytearray(2 * frames)
+                    try:
+                        device.kwargs["callback"](out, frames, None, None)
+                    except device.CallbackStop:
+                        return
+
+        return Stream()
+
+
+async def test_the_speaker_never_hands_a_device_more_than_a_second_ahead_of_time() -> None:
+    from assistant.audio import playback
+
+    device = SwallowingDevice()
+    output = playback._Output(device, None, 16_000, asyncio.get_running_loop())
+    output.write(request() * 3)  # ~7 s
+    started = time.perf_counter()
+    output.stream.pull(7.0)
+    ahead = output.frames_played / 16_000 - (time.perf_counter() - started)
+    assert 0.5 < ahead <= playback.MAX_AHEAD_S + 0.05  # the rest waits for the device to catch up
+    assert device.kwargs["latency"] == 0.1

@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 Clips = AsyncIterable[SpeechClip] | Iterable[SpeechClip]
 
+#: Audio is never handed to the device further than this ahead of the time it has been playing. Through
+#: PortAudio's ALSA → PulseAudio path a stream that underran once could take a 7 s reply in 0.5 s and
+#: play none of it (4 of 12 tries with PortAudio's "low" latency; `audio.output_latency_ms` is the cure,
+#: this bounds what is lost if it happens anyway).
+MAX_AHEAD_S = 1.0
+
 
 @dataclass(frozen=True)
 class PlaybackResult:
@@ -125,9 +131,15 @@ class _Interruptible:
 
 
 class _Output:
-    """One open output stream at one rate, fed from the event loop, drained by PortAudio's thread."""
+    """One open output stream at one rate, fed from the event loop, drained by PortAudio's thread.
 
-    def __init__(self, sd: Any, device: int | None, rate: int, loop: asyncio.AbstractEventLoop) -> None:
+    `latency_s` is the device buffer asked for: PortAudio's "low" (~10 ms) underran through the ALSA →
+    PulseAudio plugin, which then swallowed whole replies; 100 ms never did in 24 tries, and a stop still
+    silences the reply within that."""
+
+    def __init__(
+        self, sd: Any, device: int | None, rate: int, loop: asyncio.AbstractEventLoop, latency_s: float = 0.1
+    ) -> None:
         self.rate = rate
         self.frames_played = 0
         self.first_audio_s: float | None = None
@@ -147,7 +159,7 @@ class _Output:
             device=device,
             channels=1,
             dtype="int16",
-            latency="low",
+            latency=latency_s,
             callback=self._callback,
             finished_callback=self._finished,
         )
@@ -172,6 +184,8 @@ class _Output:
                 outdata[:] = bytes(len(outdata))
                 raise self._sd.CallbackAbort
             n = min(len(outdata), len(self._buf) - self._pos)
+            if self._ahead_s() > MAX_AHEAD_S:  # the device swallows faster than it plays: let it wait
+                n = 0
             n -= n % SAMPLE_WIDTH
             outdata[:n] = self._buf[self._pos : self._pos + n]
             outdata[n:] = bytes(len(outdata) - n)
@@ -184,6 +198,12 @@ class _Output:
                 self._pos = 0
             if self._ending and self._pos >= len(self._buf):
                 raise self._sd.CallbackStop
+
+    def _ahead_s(self) -> float:
+        """How far the audio handed over runs ahead of the time since the first sample was."""
+        if self.first_audio_s is None:
+            return 0.0
+        return self.frames_played / self.rate - (time.perf_counter() - self.first_audio_s)
 
     def _finished(self) -> None:
         self._loop.call_soon_threadsafe(self._set_done)
@@ -238,9 +258,10 @@ class Speaker(_Interruptible):
     #: Clips are resampled and queued in pieces this long, so the first piece plays at once.
     PIECE_S = 0.1
 
-    def __init__(self, device: str | int | None = None) -> None:
+    def __init__(self, device: str | int | None = None, latency_ms: int = 100) -> None:
         super().__init__()
         self.device = device
+        self.latency_s = latency_ms / 1000
         self._output: _Output | None = None
 
     def _on_stop(self) -> None:
@@ -289,7 +310,7 @@ class Speaker(_Interruptible):
         index = resolve_device(self.device, "output")
         rate = int(sd.query_devices(index, "output")["default_samplerate"])
         try:
-            return await asyncio.to_thread(_Output, sd, index, rate, asyncio.get_running_loop())
+            return await asyncio.to_thread(_Output, sd, index, rate, asyncio.get_running_loop(), self.latency_s)
         except sd.PortAudioError as err:
             raise AudioError(
                 f"cannot open the speaker (device {'default' if index is None else index}) at {rate} Hz: {err}",

@@ -110,7 +110,10 @@ async def build_voice(app: App, lang: str, args: argparse.Namespace, progress: C
         speaker: SpeakerLike = WavSpeaker(args.reply_wav) if args.reply_wav else NullSpeaker()
         wake = WakeSetup(None, None, None)
     else:
-        speaker = Speaker(args.output if args.output is not None else config.audio.output_device)
+        speaker = Speaker(
+            args.output if args.output is not None else config.audio.output_device,
+            latency_ms=config.audio.output_latency_ms,
+        )
         wake = build_wake(config.wake, lang)
     parts = VoiceParts(app, app.conversation(lang), stt, tts, speaker, wake)
     progress("Loading speech models…")
