@@ -16,6 +16,7 @@ from assistant.app import App
 from assistant.orders import Order
 from assistant.speech import HeardWord
 from assistant.turn import TurnResult
+from tests.speech_helpers import heard_words
 
 
 def golden_cases(folder: Path, langs: tuple[str, ...] = ("en", "fr")) -> list[Any]:
@@ -56,16 +57,7 @@ def check_turn(result: TurnResult, expect: dict[str, Any]) -> None:
 
 def spoken(turn: dict[str, Any]) -> tuple[HeardWord, ...]:
     """The turn's `words` (one confidence per space-separated word of `say`) as speech-to-text gives them."""
-    confidences = turn.get("words", [])
-    if not confidences:
-        return ()
-    said = turn["say"].split(" ")
-    assert len(said) == len(confidences), f"{turn['say']!r}: {len(said)} words, {len(confidences)} confidences"
-    words, at = [], 0
-    for word, confidence in zip(said, confidences, strict=True):
-        words.append(HeardWord(word, at, at + len(word), confidence))
-        at += len(word) + 1
-    return tuple(words)
+    return heard_words(turn["say"], *turn["words"]) if turn.get("words") else ()
 
 
 async def hold(app: App, lang: str, case: dict[str, Any]) -> list[TurnResult]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.speech import SAMPLE_RATE, AudioChunk
+from assistant.speech import SAMPLE_RATE, AudioChunk, HeardWord
 from assistant.stt.wavfile import float_to_pcm, read_wav, resample
 
 ESPEAK = shutil.which("espeak-ng")
@@ -97,3 +97,14 @@ def steady_piper_speech(text: str, noise_scale: float = 0.0, noise_w_scale: floa
     syn = SynthesisConfig(noise_scale=noise_scale, noise_w_scale=noise_w_scale)
     audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text, syn)])  # type: ignore[attr-defined]
     return float_to_pcm(resample(audio, voice.config.sample_rate, SAMPLE_RATE))  # type: ignore[attr-defined]
+
+
+def heard_words(text: str, *confidences: float) -> tuple[HeardWord, ...]:
+    """The words of `text` (split on single spaces) as speech-to-text gives them, with these confidences."""
+    said = text.split(" ")
+    assert len(said) == len(confidences), f"{text!r}: {len(said)} words, {len(confidences)} confidences"
+    words, at = [], 0
+    for word, confidence in zip(said, confidences, strict=True):
+        words.append(HeardWord(word, at, at + len(word), confidence))
+        at += len(word) + 1
+    return tuple(words)

@@ -11,8 +11,8 @@ from assistant.dialogue import Conversation, request_heard, slots_heard
 from assistant.loader import LoadedSkill
 from assistant.nlu.types import Entity, IntentScore, ParseResult
 from assistant.skill import Cancelled, Context, Option, Skill, SkillEnv, intent
-from assistant.speech import HeardWord
 from assistant.templates import Templates
+from tests.speech_helpers import heard_words
 
 # A keyword parser standing in for Rasa (the real one is exercised in the NLU and golden tests).
 RULES = {
@@ -231,15 +231,6 @@ async def test_an_unsure_request_may_lead_to_a_question_but_an_unsure_answer_nev
     assert other.events == ({"type": "cancelled", "reason": "superseded"},)
     assert (other.reply, other.expecting) == ("Buy bread?", "confirmation")
     assert (await conversation.handle("yes", heard=0.9)).events == ({"type": "bought", "product": "bread"},)
-
-
-def heard_words(text: str, *probabilities: float) -> tuple[HeardWord, ...]:
-    """The words of `text` (split on spaces) with these confidences."""
-    words, at = [], 0
-    for word, p in zip(text.split(" "), probabilities, strict=True):
-        words.append(HeardWord(word, at, at + len(word), p))
-        at += len(word) + 1
-    return tuple(words)
 
 
 def test_slots_heard_is_the_mean_confidence_of_the_words_inside_entity_spans() -> None:

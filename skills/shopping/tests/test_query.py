@@ -7,6 +7,7 @@ import pytest
 from assistant.nlu.types import Entity, IntentScore, ParseResult
 from assistant.speech import HeardWord
 from skills.shopping.query import product_mention, product_query, without_doubted
+from tests.speech_helpers import heard_words
 
 
 def parse(text: str, lang: str = "en", **slots: str) -> ParseResult:
@@ -60,26 +61,18 @@ def test_elided_article_is_not_part_of_the_product() -> None:
     assert product_query(parse(text, "fr", quantity="deux"), "fr") == "laits avoine"
 
 
-def heard(text: str, *confidences: float) -> tuple[HeardWord, ...]:
-    words, at = [], 0
-    for word, p in zip(text.split(" "), confidences, strict=True):
-        words.append(HeardWord(word, at, at + len(word), p))
-        at += len(word) + 1
-    return tuple(words)
-
-
 def test_without_doubted_blanks_the_doubted_words_and_keeps_offsets() -> None:
     p = parse("reorder the nasty biscuits", product="nasty biscuits")
-    clear = without_doubted(p, heard(p.text, 0.87, 0.78, 0.04, 0.95))
+    clear = without_doubted(p, heard_words(p.text, 0.87, 0.78, 0.04, 0.95))
     assert clear is not None and clear.text == "reorder the       biscuits"
     assert product_query(clear, "en") == "biscuits"
-    assert without_doubted(p, heard(p.text, 0.87, 0.78, 0.3, 0.95)) is None  # nothing doubted
+    assert without_doubted(p, heard_words(p.text, 0.87, 0.78, 0.3, 0.95)) is None  # nothing doubted
     assert without_doubted(p, ()) is None  # typed
 
 
 def test_without_doubted_drops_a_slot_made_only_of_doubted_words() -> None:
     p = parse("order nutamado soup again", product="nutamado")
-    clear = without_doubted(p, heard(p.text, 0.55, 0.1, 0.99, 0.93))
+    clear = without_doubted(p, heard_words(p.text, 0.55, 0.1, 0.99, 0.93))
     assert clear is not None and clear.entity("product") is None
     assert product_query(clear, "en") == "soup"
 
