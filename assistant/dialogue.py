@@ -66,7 +66,7 @@ class Pending:
 def slots_heard(parse: ParseResult, words: Sequence[HeardWord]) -> float | None:
     """Mean confidence of the spoken words inside the parse's entity spans (its slots); None when it
     has no slot or no word confidences."""
-    inside = [w.probability for w in words for e in parse.entities if w.start < e.end and w.end > e.start]
+    inside = [w.probability for w in words if any(w.start < e.end and w.end > e.start for e in parse.entities)]
     return sum(inside) / len(inside) if inside else None
 
 

@@ -497,7 +497,7 @@ async def test_the_speaker_never_hands_a_device_more_than_a_second_ahead_of_time
     from assistant.audio import playback
 
     device = SwallowingDevice()
-    output = playback._Output(device, None, 16_000, asyncio.get_running_loop())
+    output = playback._Output(device, None, 16_000, asyncio.get_running_loop(), Speaker().latency_s)
     output.write(request() * 3)  # ~7 s
     started = time.perf_counter()
     output.stream.pull(7.0)

@@ -138,7 +138,7 @@ class _Output:
     silences the reply within that."""
 
     def __init__(
-        self, sd: Any, device: int | None, rate: int, loop: asyncio.AbstractEventLoop, latency_s: float = 0.1
+        self, sd: Any, device: int | None, rate: int, loop: asyncio.AbstractEventLoop, latency_s: float
     ) -> None:
         self.rate = rate
         self.frames_played = 0

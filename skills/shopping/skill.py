@@ -139,7 +139,9 @@ class ShoppingSkill(Skill):
         """The history's products `query` names; when none, a second look without the words speech-to-text
         doubted (a proposal still needs the user's yes)."""
         result = matcher.match(query)
-        clear = without_doubted(ctx.parse, ctx.heard_words) if result.status == "none" else None
+        if result.status != "none":
+            return result
+        clear = without_doubted(ctx.parse, ctx.heard_words)
         mention = product_mention(clear, ctx.lang) if clear is not None else None
         if mention is None or mention.text == query:
             return result
