@@ -97,6 +97,9 @@ LAST_TIME = {"en": ("last time", "same as before"), "fr": ("derniere fois", "com
 USUAL = {"en": ("usual", "always"), "fr": ("habitude", "habituel", "toujours")}
 #: Similarity given to a word read as misheard (see `ProductMatcher._misheard`): below any spelling match.
 HEARD_ALIKE_SCORE = 0.7
+#: A garbled word's sound key ("delph" TLF) may be one sound off a product word's (dove TF), or end in it,
+#: only when it has at least this many sounds: two-sound keys one apart are too many ("FK" / "FT").
+GARBLE_KEY_MIN = 3
 #: Least spelling similarity for a word of an answer to "which one?" to name an option's word.
 CHOICE_MIN = 0.75
 
@@ -261,17 +264,21 @@ class ProductMatcher:
         """`coverage` again, with the one word no product has read as a recogniser's mishearing of a word of
         the products the other words agree on, if it sounds exactly like it (same phonetic key, same first
         letter): "pen pasta" → penne pasta, "deaf soap" → Dove soap. Only then: a sound key alone is loose
-        ("rice" / "rose"), but among the few products the rest of the sentence already names it is not."""
+        ("rice" / "rose"), but among the few products the rest of the sentence already names it is not.
+        A word that is no word of the language ("delph soap", "nutamado soup") is a garble, not a word
+        said, and may sound a little further off (`_heard_alike`). A real word must match exactly, or
+        "green tea" (KRN) would be Earl Grey (KR)."""
         lost = [k for k, found in enumerate(coverage) if not found]
         if len(lost) != 1 or len(required) < 2 or not required[lost[0]].text[:1].isalpha():
             return coverage
         k, word = lost[0], required[lost[0]]
         rest = set.intersection(*(set(found) for j, found in enumerate(coverage) if j != k))
         keys = {key for form in word.forms for key in sound_keys(form)}
+        garbled = not is_word(word.surface or word.text, self.lang)
         alike = {
             i: HEARD_ALIKE_SCORE
             for i in rest
-            if any(t[:1] == word.text[:1] and keys.intersection(sound_keys(t)) for t in self._entries[i].terms)
+            if any(_heard_alike(word.text, keys, t, garbled) for t in self._entries[i].terms)
         }
         return [alike if j == k else found for j, found in enumerate(coverage)] if alike else coverage
 
@@ -347,6 +354,24 @@ def _closeness(word: Word, terms: frozenset[str]) -> float:
 def _rank(s: Scored) -> tuple[float, int, float]:
     """Best score first; among equals, the product bought more often, then more recently."""
     return (-s.score, -s.candidate.times_ordered, -s.candidate.last_ordered.timestamp())
+
+
+def _heard_alike(word: str, keys: set[str], term: str, garbled: bool) -> bool:
+    """Whether a history word `term` may be what a recogniser heard as `word` (sound `keys`): the same
+    first letter and sound key, or for a garbled `word` the same first letter and a key one sound off
+    ("delph" TLF / dove TF), or a key that ends in the term's ("nutamado" NTMT / tomato TMT: "the tomato"
+    run together). A different first letter one sound off is too loose: "Buitoni" (PTN) is no penne (PN)."""
+    if term.startswith("!") != word.startswith("!"):  # "pulpe" is not what "sans pulpe" has
+        return False
+    same_start = term[:1] == word[:1]
+    if same_start and keys.intersection(sound_keys(term)):
+        return True
+    return garbled and any(
+        len(a) >= GARBLE_KEY_MIN
+        and ((same_start and OSA.distance(a, b) <= 1) or (len(b) >= GARBLE_KEY_MIN and a.endswith(b)))
+        for a in keys
+        for b in sound_keys(term)
+    )
 
 
 def _unique_max(options: list[Candidate], values: list[float], require_positive: bool = False) -> Candidate | None:

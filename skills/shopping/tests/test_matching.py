@@ -198,6 +198,8 @@ def test_ambiguity_offers_at_most_three(histories: dict[str, list[Candidate]]) -
     [
         ("pen pasta", "BARILLA-PENNE-500"),  # tiny.en, Piper voice: "buy the pen pasta again"
         ("deaf soap", "DOVE-ORIGINAL-SOAP-2X90"),  # "order more deaf soap"
+        ("Delph soap", "DOVE-ORIGINAL-SOAP-2X90"),  # no word: one sound off (TLF / TF), same first letter
+        ("nutamado soup", "HEINZ-TOMATO-SOUP-400"),  # no word: "not tomato" run together (NTMT ends in TMT)
     ],
 )
 def test_a_word_misheard_as_a_sound_alike_is_read_among_the_products_the_rest_names(
@@ -216,6 +218,9 @@ def test_a_word_misheard_as_a_sound_alike_is_read_among_the_products_the_rest_na
         "green tea",  # green (KRN) is not grey (KR)
         "no dishwasher tablets",
         "pen dog food",  # the other words must name the product, and "pen" is no word of it
+        "Buitoni pasta",  # no word, one sound off penne (PTN / PN) but another first letter
+        "potato soup",  # a word (PTT) must sound exactly like tomato (TMT)
+        "Dettol soap",  # no word, two sounds off dove (TTL / TF)
     ],
 )
 def test_only_an_exact_sound_alike_among_those_products_is_read_as_misheard(
