@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ from .choices import resolve_choice
 from .confirmation import ExplicitYes
 from .errors import AssistantError, SkillError
 from .loader import CORE_LOCALES, CORE_SKILL, LoadedSkill
-from .nlu.types import ParseResult
+from .nlu.types import IntentScore, ParseResult
 from .skill import Answer, Cancelled, Context, Option
 from .speech import HeardWord
 from .templates import Templates
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 #: one, `Skill.is_new_request`). Replacing only ever leads to another question, so this is not strict: at 0.75,
 #: "for the bananas again" (0.72, "order" misheard) was taken as an unclear answer to the last proposal.
 SUPERSEDE_CONFIDENCE = 0.6
+#: A skill may claim an utterance for one of its intents the NLU ranked at least this high, when the
+#: NLU's best reading was no confident intent of any skill (see `Skill.claims`).
+CLAIM_FLOOR = 0.1
 #: A "yes" to a confirmation needs at least this confidence (and explicit wording, see confirmation.py).
 CONFIRM_CONFIDENCE = 0.6
 #: What to say when a framework intent (yes, no, never mind) arrives with no question open;
@@ -225,9 +228,10 @@ class Conversation:
             return await self._route(parse)
         skill = self.pending.skill
         if self.heard is not None and self.heard < self.min_heard:  # unsure: may start a request, never answer
-            if self._supersedes(parse):
+            request = parse if self._supersedes(parse) else self._claimed(parse)
+            if request is not None:
                 await self._fail_pending("superseded")
-                return await self._route(parse)
+                return await self._route(request)
             self._not_heard(self.heard)
             return None
         if self._is(parse, "core.cancel") or self._cancels(parse, skill):
@@ -235,9 +239,10 @@ class Conversation:
             return skill
         if await self._answer(parse):
             return skill
-        if self._supersedes(parse):
+        request = parse if self._supersedes(parse) else self._claimed(parse)
+        if request is not None:
             await self._fail_pending("superseded")
-            return await self._route(parse)
+            return await self._route(request)
         if not self.pending.retried:
             self.pending.retried = True
             self._reask()
@@ -248,13 +253,17 @@ class Conversation:
 
     async def _route(self, parse: ParseResult) -> str | None:
         intent = parse.intent
+        target = self.handlers.get(intent.name) if intent is not None else None
+        if intent is None or intent.confidence < self.threshold or target is None:
+            claimed = self._claimed(parse)
+            if claimed is not None:
+                return await self._route(claimed)
         if intent is None or intent.confidence < self.threshold:
             self._say_core("not_understood")
             return None
         if intent.name.startswith(f"{CORE_SKILL}."):
             self._say_core(CORE_WITHOUT_QUESTION.get(intent.name, "not_understood"))
             return None
-        target = self.handlers.get(intent.name)
         if target is None:
             self._say_core("not_understood")
             return None
@@ -312,6 +321,29 @@ class Conversation:
             and intent.confidence >= SUPERSEDE_CONFIDENCE
             and self.skills[self.handlers[intent.name][0]].skill.is_new_request(parse, self.lang)
         )
+
+    def _claimed(self, parse: ParseResult) -> ParseResult | None:
+        """`parse` given to a skill intent the NLU ranked lower, if that skill claims it (`Skill.claims`);
+        None if none does."""
+        for score in (parse.intent, *parse.ranking):
+            if score is None or score.confidence < CLAIM_FLOOR or score.name.startswith(f"{CORE_SKILL}."):
+                continue
+            if score.name not in self.handlers:
+                continue
+            skill = self.handlers[score.name][0]
+            if self.skills[skill].skill.claims(parse, score.name, self.lang):
+                top = parse.intent
+                self.add_event(
+                    {
+                        "type": "intent_claimed",
+                        "skill": skill,
+                        "intent": score.name,
+                        "nlu_intent": top.name if top else None,
+                        "nlu_confidence": round(top.confidence, 3) if top else None,
+                    }
+                )
+                return replace(parse, intent=IntentScore(score.name, max(score.confidence, self.threshold)))
+        return None
 
     def _not_heard(self, heard: float) -> None:
         self.add_event({"type": "not_heard", "confidence": round(heard, 3)})

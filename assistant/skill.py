@@ -134,6 +134,14 @@ class Skill:
         Override when the skill reads more than the NLU's slots (e.g. a product named without a slot)."""
         return bool(parse.entities)
 
+    def claims(self, parse: ParseResult, intent: str, lang: str) -> bool:
+        """Whether `parse`, which the NLU did not confidently give this skill, is nevertheless a request
+        for `intent` (one of this skill's intents that the NLU ranked lower, at `CLAIM_FLOOR` or more):
+        "it more oatly" came back `core.affirm` 0.43, yet it names a product the household buys. Asked
+        only when nothing else takes the utterance (no answer to the open question, no confident intent).
+        Claim only intents whose handler asks before it acts: the NLU was unsure. Default: never."""
+        return False
+
     async def ready(self, lang: str) -> None:
         """Return once the skill answers at full speed in `lang` (models loaded). The voice loop awaits
         it before saying it is listening; the chat REPL does not wait."""

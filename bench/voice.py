@@ -4,8 +4,10 @@ Every command of bench/data/voice_<lang>.yml is spoken by two of several voices 
 voice at two speeds, espeak-ng's robotic voices), every fourth sample with pink noise at 15 dB SNR,
 then the whole batch goes through ONE `assistant listen --from-file ... --json` process on a copy of
 the demo household, as a user would run it: Silero VAD, faster-whisper biased by the household, Rasa,
-the shopping skill, Piper. Each turn's JSON gives the transcript, the proposed product and the stage
-timings; the process's peak memory comes from wait4().
+the shopping skill, Piper. Each command is answered "No." (Piper), as a user turning the proposal down
+would, so the next command starts a fresh conversation; `--back-to-back` says the commands one after
+the other instead, each while the previous proposal is still open. Each turn's JSON gives the
+transcript, the proposed product and the stage timings; the process's peak memory comes from wait4().
 
 Then commands for 20 products the household never bought, by the same voices: no household product
 may be proposed for them (the bias toward the household's words must not pull them in).
@@ -13,7 +15,7 @@ may be proposed for them (the bias toward the household's words must not pull th
 Then the false-accept check: after each of a few proposals, the answer is noise, mumbling (reversed
 speech), speech drowned in noise, or the assistant's own reply played back. Orders placed must be 0.
 
-    uv run --frozen python bench/voice.py [--lang en] [--limit N] [--json] [--verbose]
+    uv run --frozen python bench/voice.py [--lang en] [--limit N] [--back-to-back] [--json] [--verbose]
 
 "Clean" = Piper voices without noise. End of speech → first audio includes the endpointer's trailing
 silence (config listen.trailing_silence_ms).
@@ -241,6 +243,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", default="en", choices=["en"], help="only English: no French voice/STT is packaged")
     parser.add_argument("--limit", type=int, help="only the first N commands")
+    parser.add_argument(
+        "--back-to-back",
+        action="store_true",
+        help='say each command while the previous proposal is open, instead of answering it "No."',
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
     args = parser.parse_args()
@@ -250,8 +257,17 @@ def main() -> int:
         samples = make_samples(args.lang, work, args.limit)
         config = household(work, args.lang)
         print(f"running assistant listen on {len(samples)} files…", file=sys.stderr)
-        turns, rss = run_listen(config, [s.path for s in samples])
+        if args.back_to_back:
+            turns, rss = run_listen(config, [s.path for s in samples])
+            answers: list[dict[str, Any]] = []
+        else:
+            no = write_wav(work / "no.wav", silence(0.3) + speak("No.", "piper") + silence(0.2))
+            both, rss = run_listen(config, [w for s in samples for w in (s.path, no)])
+            turns, answers = both[0::2], both[1::2]
         result = summarise(samples, turns)
+        result["protocol"] = "back to back" if args.back_to_back else 'each command answered "No."'
+        result["orders_placed"] = sum(e["type"] == "order_placed" for t in turns + answers for e in t["events"])
+        result["left_open_by_no"] = sum(t["expecting"] is not None for t in answers) if answers else None
         result["peak_rss_mib"] = rss
         print("false-accept check…", file=sys.stderr)
         result["false_accepts"] = false_accepts(config, work, samples)
@@ -269,7 +285,7 @@ def main() -> int:
 
 def print_table(r: dict[str, Any], verbose: bool) -> None:
     rows = [
-        ("samples (commands × voices)", f"{r['samples']}"),
+        ("samples (commands × voices)", f"{r['samples']} ({r['protocol']})"),
         (
             "right product proposed: all / clean / noisy",
             f"{r['accuracy']:.3f} / {r['accuracy_clean']:.3f} / {r['accuracy_noisy']:.3f}",
@@ -287,6 +303,8 @@ def print_table(r: dict[str, Any], verbose: bool) -> None:
             f"{r['nlu_ms_p50']:.0f} / {r['skill_ms_p50']:.0f} / {r['vad_ms_p50']:.0f} ms",
         ),
         ("peak RSS of assistant listen", f"{r['peak_rss_mib']:.0f} MiB"),
+        ("orders placed during the commands", f"{r['orders_placed']}"),
+        ('questions a "No." left open', f"{r['left_open_by_no'] if r['left_open_by_no'] is not None else 'n/a'}"),
         (
             "household product proposed for one never bought",
             f"{r['never_bought']['proposed']} of {r['never_bought']['samples']}",

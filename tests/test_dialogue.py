@@ -26,10 +26,23 @@ RULES = {
 }
 
 
+#: Utterances the NLU reads as something else, with the skill's intent ranked lower ("it more oatly":
+#: core.affirm 0.43, shopping.reorder 0.14 from the real model).
+RANKED = {
+    "it more milk": (IntentScore("core.affirm", 0.43), IntentScore("toy.buy", 0.14)),
+    "it more cheese": (IntentScore("core.affirm", 0.43), IntentScore("toy.buy", 0.14)),
+    "not more milk": (IntentScore("core.out_of_scope", 0.43), IntentScore("toy.buy", 0.3)),
+    "oh more milk": (IntentScore("core.out_of_scope", 0.9), IntentScore("toy.buy", 0.05)),
+}
+
+
 class KeywordParser:
     async def parse(self, text: str, lang: str) -> ParseResult:
         """ "buy milk" → toy.buy at 0.95 with product "milk"; "buy milk~0.65" at 0.65."""
         text, _, score = text.partition("~")
+        if text in RANKED:
+            top, *ranking = RANKED[text]
+            return ParseResult(text, lang, top, (), tuple(ranking))
         for key, name in RULES.items():
             if text.startswith(key):
                 entities = ()
@@ -63,6 +76,10 @@ class Toy(Skill):
         except Cancelled as err:
             ctx.emit("cancelled", reason=err.reason)
             raise
+
+    def claims(self, parse: ParseResult, intent: str, lang: str) -> bool:
+        """A request to buy milk, however the NLU read it, unless negated."""
+        return intent == "toy.buy" and "milk" in parse.text and "not" not in parse.text
 
     @intent("drop", cancels_pending=True)
     async def drop(self, ctx: Context) -> None:
@@ -182,6 +199,48 @@ async def test_a_new_request_must_be_fairly_sure_to_replace_an_open_question(con
     assert unsure.expecting == "confirmation" and {"type": "cancelled", "reason": "superseded"} not in unsure.events
     fair = await conversation.handle("buy bread~0.65")  # "for the bananas again" scored 0.72 as a reorder
     assert {"type": "cancelled", "reason": "superseded"} in fair.events and fair.reply == "Buy bread?"
+
+
+async def test_a_skill_may_claim_what_the_nlu_was_unsure_of(conversation: Conversation) -> None:
+    claimed = await conversation.handle("it more milk")
+    assert (claimed.reply, claimed.expecting, claimed.skill) == ("What should I buy?", "slot:product", "toy")
+    assert claimed.events == (
+        {
+            "type": "intent_claimed",
+            "skill": "toy",
+            "intent": "toy.buy",
+            "nlu_intent": "core.affirm",
+            "nlu_confidence": 0.43,
+        },
+    )
+    await conversation.handle("no")
+    # not when the skill does not recognise it, when it is negated, or when the NLU ranked it under the floor
+    for text in ("it more cheese", "not more milk", "oh more milk"):
+        result = await conversation.handle(text)
+        assert result.skill is None and result.expecting is None and result.events == (), text
+
+
+async def test_a_claimed_request_replaces_an_open_question_but_never_answers_it(conversation: Conversation) -> None:
+    await conversation.handle("buy bread")
+    claimed = await conversation.handle("it more milk")
+    assert claimed.events[0]["type"] == "intent_claimed"
+    assert {"type": "cancelled", "reason": "superseded"} in claimed.events and claimed.expecting == "slot:product"
+    await conversation.handle("no")
+    # an NLU unsure of the new request (under SUPERSEDE_CONFIDENCE), which the skill recognises
+    await conversation.handle("buy bread")
+    unsure = await conversation.handle("buy milk~0.55")
+    assert {"type": "cancelled", "reason": "superseded"} in unsure.events and unsure.reply == "Buy milk?"
+    # one it does not recognise is an unclear answer: the question stays open
+    unclear = await conversation.handle("it more cheese")
+    assert (unclear.reply, unclear.expecting) == ("Sorry, please answer yes or no.", "confirmation")
+    assert (await conversation.handle("yes")).events == ({"type": "bought", "product": "milk"},)
+
+
+async def test_an_unsure_utterance_may_be_claimed_as_a_request(clock: Clock) -> None:
+    conversation = toy_conversation(clock, min_heard=0.6, min_heard_request=0.45)
+    await conversation.handle("buy bread", heard=0.9)
+    claimed = await conversation.handle("it more milk", heard=0.5)
+    assert {"type": "cancelled", "reason": "superseded"} in claimed.events and claimed.expecting == "slot:product"
 
 
 async def test_cancelling_intent_of_the_waiting_skill_cancels(conversation: Conversation) -> None:

@@ -312,11 +312,10 @@ class ProductMatcher:
         """The option `answer` picks ("the beans", "moulu", "the second one", "the Lavazza one"); None if unclear."""
         if not options:
             return None
+        if says_no(answer, self.lang):
+            return None
         folded = fold(answer)
         words = analyse(answer, self.lang)
-        said = re.findall(r"[\w']+", folded)
-        if any(w in NEGATIONS.get(self.lang, ()) or w.endswith("n't") for w in said):
-            return None
         index = find_ordinal(answer, self.lang, len(options))
         if index is not None:
             return options[index]
@@ -354,6 +353,12 @@ def _closeness(word: Word, terms: frozenset[str]) -> float:
 def _rank(s: Scored) -> tuple[float, int, float]:
     """Best score first; among equals, the product bought more often, then more recently."""
     return (-s.score, -s.candidate.times_ordered, -s.candidate.last_ordered.timestamp())
+
+
+def says_no(text: str, lang: str) -> bool:
+    """Whether `text` negates ("not the beans", "I don't want it", "pas celui-là")."""
+    said = re.findall(r"[\w']+", fold(text))
+    return any(w in NEGATIONS.get(lang, ()) or w.endswith("n't") for w in said)
 
 
 def _heard_alike(word: str, keys: set[str], term: str, garbled: bool) -> bool:

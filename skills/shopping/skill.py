@@ -20,7 +20,7 @@ from assistant.skill import Cancelled, Context, Option, Skill, capability, inten
 
 from . import phrasing
 from .basket import BasketOutcome, Wanted, order_many
-from .matching import FILLER, Candidate, MatchResult, ProductMatcher
+from .matching import FILLER, Candidate, MatchResult, ProductMatcher, says_no
 from .query import product_mention, without_doubted
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,18 @@ class ShoppingSkill(Skill):
         return mention is not None and any(
             w.kind == "word" and w.text not in filler for w in analyse(mention.text, lang)
         )
+
+    def claims(self, parse: ParseResult, intent: str, lang: str) -> bool:
+        """A reorder the NLU was unsure of ("it more oatly": `core.affirm` 0.43, reorder 0.14) when it names
+        a product of the household's history and negates nothing ("I don't want the Oatly"). The handler
+        only proposes: nothing is ordered without the user's yes."""
+        if intent != f"{self.name}.reorder" or says_no(parse.text, lang):
+            return False
+        mention = product_mention(parse, lang)
+        if mention is None:
+            return False
+        products = self._history()
+        return bool(products) and self._matcher(products, lang).match(mention.text).status != "none"
 
     # --- services --------------------------------------------------------
     @property
