@@ -248,6 +248,7 @@ def main() -> int:
         action="store_true",
         help='say each command while the previous proposal is open, instead of answering it "No."',
     )
+    parser.add_argument("--save-turns", type=Path, metavar="FILE", help="write every turn's JSON to FILE")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
     args = parser.parse_args()
@@ -259,11 +260,13 @@ def main() -> int:
         print(f"running assistant listen on {len(samples)} files…", file=sys.stderr)
         if args.back_to_back:
             turns, rss = run_listen(config, [s.path for s in samples])
-            answers: list[dict[str, Any]] = []
+            all_turns, answers = turns, []
         else:
             no = write_wav(work / "no.wav", silence(0.3) + speak("No.", "piper") + silence(0.2))
-            both, rss = run_listen(config, [w for s in samples for w in (s.path, no)])
-            turns, answers = both[0::2], both[1::2]
+            all_turns, rss = run_listen(config, [w for s in samples for w in (s.path, no)])
+            turns, answers = all_turns[0::2], all_turns[1::2]
+        if args.save_turns:  # every turn of the run, answers included, one JSON object per line
+            args.save_turns.write_text("".join(json.dumps(t) + "\n" for t in all_turns), encoding="utf-8")
         result = summarise(samples, turns)
         result["protocol"] = "back to back" if args.back_to_back else 'each command answered "No."'
         result["orders_placed"] = sum(e["type"] == "order_placed" for t in turns + answers for e in t["events"])

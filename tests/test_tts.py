@@ -115,6 +115,52 @@ def test_a_long_first_sentence_is_cut_at_a_comma_that_leaves_real_clauses() -> N
     assert first_clause(["Short one, really."]) == ["Short one, really."]
 
 
+def test_a_first_piece_is_cut_at_a_colon_and_before_a_quotation() -> None:
+    assert first_clause(["Which one do you mean: Cravendale semi-skimmed milk 2 L or Oatly Barista oat milk 1 L?"]) == [
+        "Which one do you mean:",
+        "Cravendale semi-skimmed milk 2 L or Oatly Barista oat milk 1 L?",
+    ]
+    assert first_clause(["Lequel voulez-vous : Lavazza en grains 1 kg ou Carte Noire moulu 250 g ?"]) == [
+        "Lequel voulez-vous :",
+        "Lavazza en grains 1 kg ou Carte Noire moulu 250 g ?",
+    ]
+    # the clause before the comma is still long: its lead-in is cut off before the quotation
+    sentences = split_sentences("I couldn't find \"done so\" in your order history, so I haven't ordered anything.")
+    assert first_clause(sentences) == [
+        "I couldn't find",
+        '"done so" in your order history,',
+        "so I haven't ordered anything.",
+    ]
+    assert first_clause(
+        ["Je n'ai pas trouvé « done so » dans votre historique de commandes, donc je n'ai rien commandé."]
+    ) == [
+        "Je n'ai pas trouvé",
+        "« done so » dans votre historique de commandes,",
+        "donc je n'ai rien commandé.",
+    ]
+    assert first_clause(["It is 14:30, and the price is €14,90 for one."]) == [
+        "It is 14:30, and the price is €14,90 for one."
+    ]
+
+
+def test_the_fixed_openings_of_reply_templates_are_found_for_pinning() -> None:
+    tts = PiperTTS({"en": JOE})
+    templates = [
+        "You usually get {name}. {price_phrase}, delivered {day}. Shall I order it?",
+        "Sorry, I didn't catch that. Could you say it again?",
+        "I couldn't find \"{query}\" in your order history, so I haven't ordered anything.",
+        "Which one do you mean: {choices}?",
+        "{name} is on your list.",  # opens with a value: nothing fixed to pin
+        "You usually get {name}.",  # the same opening once
+    ]
+    assert tts.openings(templates, "en") == [
+        "You usually get",
+        "Sorry, I didn't catch that.",
+        "I couldn't find",
+        "Which one do you mean:",
+    ]
+
+
 # --- synthesis with the real voice ------------------------------------------------------------------
 
 

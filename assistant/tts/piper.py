@@ -8,13 +8,16 @@ about 110 ms for "Lavazza Qualità Rossa beans,".
 
 Voices are loaded on first use and stay loaded; a language whose voice is not installed fails (with the
 `assistant models pull` command) only when something is said in it. Clips of recent sentences are kept
-in an LRU cache, and fixed prompts can be pinned in it (`cache_prompts`), so they come back at once.
+in an LRU cache, and fixed prompts can be pinned in it (`cache_prompts`), so they come back at once:
+`assistant listen` pins the first piece of every response template that holds no value ("You usually
+get", "I couldn't find", "Sorry, I didn't catch that.").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import string
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +43,9 @@ VoiceSource = Path | Callable[[], Path]
 WARM_UP_TEXT = "Okay."
 #: A first sentence longer than this is cut at a comma (None: never).
 FIRST_CLAUSE_CHARS = 40
+#: What stands in for a template's values in `openings`: a name long enough to be cut off as one is.
+STAND_IN = "Standin Standin Standin Standin Standin Standin"
+_FORMAT = string.Formatter()
 
 CacheKey = tuple[str, str, float]
 
@@ -191,6 +197,20 @@ class PiperTTS:
                 if clip is None:
                     clip = await asyncio.to_thread(voice.speak, sentence, self.speed)
                 self.cache.put(key, clip, pin=True)
+
+    def openings(self, templates: Iterable[str], lang: str) -> list[str]:
+        """The first piece each template is spoken with, when that piece holds no filled-in value: "You
+        usually get" ({name} follows), "Sorry, I didn't catch that." Pinned by `cache_prompts` at start-up,
+        the first words of most replies then cost nothing to synthesise. The values stand in as long
+        names, so a template is cut where a real reply would be."""
+        found: dict[str, None] = {}
+        for template in templates:
+            parts = _FORMAT.parse(template)
+            filled = "".join(text + (STAND_IN if name is not None else "") for text, name, _, _ in parts)
+            pieces = self.sentences(filled, lang)
+            if pieces and STAND_IN.split()[0] not in pieces[0]:
+                found[pieces[0]] = None
+        return list(found)
 
     async def synthesize(self, text: str, lang: str, *, speed: float | None = None) -> AsyncIterator[SpeechClip]:
         """One clip per sentence, each yielded as soon as it is ready; the next one is synthesised meanwhile."""

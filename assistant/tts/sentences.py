@@ -7,8 +7,8 @@ followed by a space or the end of the text. A full stop between digits never end
 ends one only before a capital. A long sentence is also cut at `;`. A fragment of one or two words
 ("Okay.", "Sure!") is spoken together with the sentence after it, so no clip is a lone word.
 
-`first_clause` additionally cuts a long first sentence at a comma (or, without one, after its first
-few words): Piper's time to synthesise grows with
+`first_clause` additionally cuts a long first sentence at a comma or colon, and a first piece still long
+after its first few words, before a name or a quotation: Piper's time to synthesise grows with
 the sentence, and the first piece is what the user waits for (timings in piper.py).
 """
 
@@ -36,7 +36,10 @@ MIN_PART_CHARS = 15
 _BOUNDARY = re.compile(r"(?:\.{3}|[.!?…])+[\"'”’»)\]]*(?=\s|$)")
 _WORD_BEFORE_DOT = re.compile(r"(\S+)\.$")
 _SEMICOLON = re.compile(r";\s+")
-_COMMA = re.compile(r",\s+")
+#: Where a first sentence may be cut: after a comma or a colon followed by a space (French puts one before
+#: the colon too: "Lequel voulez-vous : …"); never inside "14,90" or "14:30".
+_CLAUSE = re.compile(r"\s?[,:]\s+")
+_OPENING_QUOTES = frozenset("\"“«‘'")
 
 
 def split_sentences(text: str, lang: str = "en") -> list[str]:
@@ -59,28 +62,32 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
 
 
 def first_clause(sentences: list[str], max_chars: int = 40) -> list[str]:
-    """`sentences` with a first sentence longer than `max_chars` cut after its first comma that leaves
-    at least MIN_WORDS words and MIN_PART_CHARS characters on each side (no cut if there is none)."""
+    """`sentences` with a first sentence longer than `max_chars` cut after its first comma or colon that
+    leaves at least MIN_WORDS words and MIN_PART_CHARS characters on each side; a first piece still
+    longer than `max_chars` is cut once more before a name or a quotation (`_cut_at_word`)."""
     if not sentences or len(sentences[0]) <= max_chars:
         return list(sentences)
     first = sentences[0]
-    for match in _COMMA.finditer(first):
-        head, tail = first[: match.start() + 1], first[match.end() :]
+    for match in _CLAUSE.finditer(first):
+        head, tail = first[: match.end()].rstrip(), first[match.end() :]
         if len(tail) < MIN_PART_CHARS or len(tail.split()) < MIN_WORDS:
             break
         if len(head) >= MIN_PART_CHARS and len(head.split()) >= MIN_WORDS:
-            return [head, tail, *sentences[1:]]
+            lead = _cut_at_word(head) if len(head) > max_chars else [head]
+            return [*lead, tail, *sentences[1:]]
     return [*_cut_at_word(first), *sentences[1:]]
 
 
 def _cut_at_word(sentence: str) -> list[str]:
-    """A long sentence without a usable comma, cut before its first capitalised word (a name, as in
-    "You usually get | Lavazza…") after a lead-in of a few words: the lead-in is synthesised in a few tens
-    of milliseconds, the rest while it plays. No such word, no cut (never inside "the oat | milk")."""
+    """A long sentence cut before its first capitalised word (a name, as in "You usually get |
+    Lavazza…") or opening quotation mark ("I couldn't find | "done so"…") after a lead-in of a few words:
+    the lead-in is synthesised in a few tens of milliseconds, the rest while it plays. No such word, no
+    cut (never inside "the oat | milk")."""
     words = sentence.split()
     for n in range(MIN_WORDS, len(words) - MIN_WORDS + 1):
         head = " ".join(words[:n])
-        if len(head) >= MIN_PART_CHARS and words[n][:1].isupper() and head[-1:].isalpha():
+        starts = words[n][:1].isupper() or words[n][:1] in _OPENING_QUOTES
+        if len(head) >= MIN_PART_CHARS and starts and head[-1:].isalpha():
             return [head, " ".join(words[n:])]
     return [sentence]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -48,6 +49,8 @@ class VoiceParts:
     """Wake word, wake phrase and push-to-talk triggers."""
     responder: Responder = field(init=False)
     """Utterance → reply."""
+    pinning: asyncio.Task[None] | None = None
+    """Pinning the replies' fixed first words (`pin_openings`), in the background after start-up."""
 
     def __post_init__(self) -> None:
         self.responder = Responder(self.conversation, self.stt, self.tts, self.speaker)
@@ -91,7 +94,21 @@ class VoiceParts:
             ways.append("press the push-to-talk button")
         return "Ready: " + (" or ".join(ways) or "nothing can wake me (check wake: in config.yml)") + "."
 
+    async def pin_openings(self) -> None:
+        """Synthesise and pin the fixed first words of every reply template (`PiperTTS.openings`): one clip
+        at a time, about 60 ms each here, so a reply waits for at most one of them."""
+        sources = [self.conversation.core, *(loaded.templates for loaded in self.app.skills)]
+        templates = [t for src in sources for variants in src.by_lang.get(self.lang, {}).values() for t in variants]
+        started = time.perf_counter()
+        openings = self.tts.openings(templates, self.lang)
+        await self.tts.cache_prompts(openings, self.lang)
+        log.info("pinned %d reply openings in %.1f s", len(openings), time.perf_counter() - started)
+
     async def close(self) -> None:
+        if self.pinning is not None:
+            self.pinning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.pinning
         await self.conversation.close()
         if self.wake.triggers is not None:
             self.wake.triggers.close()
@@ -124,6 +141,7 @@ async def build_voice(app: App, lang: str, args: argparse.Namespace, progress: C
         *(loaded.skill.ready(lang) for loaded in app.skills),
     )
     progress(f"Speech ready in {time.perf_counter() - started:.1f} s ({stt.name} speech-to-text, Piper voice).")
+    parts.pinning = asyncio.create_task(parts.pin_openings())
     return parts
 
 
