@@ -17,7 +17,7 @@ from .errors import AssistantError, SkillError
 from .loader import CORE_LOCALES, CORE_SKILL, LoadedSkill
 from .nlu.types import IntentScore, ParseResult
 from .skill import Answer, Cancelled, Context, Option
-from .speech import HeardWord
+from .speech import DOUBTED, HeardWord
 from .templates import Templates
 from .turn import TurnResult
 
@@ -67,10 +67,12 @@ class Pending:
 
 
 def slots_heard(parse: ParseResult, words: Sequence[HeardWord]) -> float | None:
-    """Mean confidence of the spoken words inside the parse's entity spans (its slots); None when it
-    has no slot or no word confidences."""
+    """Mean confidence of the spoken words inside the parse's entity spans (its slots), leaving out the
+    words the recogniser doubted (`DOUBTED`: a skill may look again without them, as the shopping skill
+    does); None when it has no slot, no word confidences, or only doubted words in its slots."""
     inside = [w.probability for w in words if any(w.start < e.end and w.end > e.start for e in parse.entities)]
-    return sum(inside) / len(inside) if inside else None
+    clear = [p for p in inside if p >= DOUBTED]
+    return sum(clear) / len(clear) if clear else None
 
 
 def request_heard(heard: float, parse: ParseResult, words: Sequence[HeardWord] = ()) -> float:
@@ -82,7 +84,9 @@ def request_heard(heard: float, parse: ParseResult, words: Sequence[HeardWord] =
     packs on Barilla spaghetti" at 0.39 with "Barilla spaghetti" at 0.75. Such a request may start
     (0.62, 0.57) and, being below `min_heard`, can only end in a proposal the user must confirm.
     Mumbling that happens to contain a product word stays out: "mesh cheddar dry" (reversed speech)
-    scored 0.0 with "cheddar" at 0.68, which gives 0.34."""
+    scored 0.0 with "cheddar" at 0.68, which gives 0.34. A slot word the recogniser doubted does not
+    count: "reorder the nasty biscuits" (said "digestive") at 0.36, "nasty" 0.04, "biscuits" 0.95,
+    starts at 0.65, and the shopping skill then looks for the biscuits without "nasty"."""
     slots = slots_heard(parse, words)
     return heard if slots is None or slots <= heard else (heard + slots) / 2
 

@@ -39,6 +39,14 @@ class AudioChunk:
         return self.start_s + self.duration_s
 
 
+#: A spoken word below this confidence is one the recogniser itself doubted. On the voice bench's robotic
+#: and noisy voices (docs/benchmarks.md), tiny.en gave the words it misheard inside product names
+#: 0.04-0.17 ("reorder the nasty biscuits", "order more depth soap", "order no dishwasher tablets") and
+#: the right but unfamiliar words of products the household never bought 0.25-0.6 ("cat food" 0.38,
+#: "coconut oil" 0.29, "chicken stock cubes" 0.25).
+DOUBTED = 0.2
+
+
 @dataclass(frozen=True)
 class HeardWord:
     """One word of a transcript and how sure the engine is of it."""

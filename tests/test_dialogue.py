@@ -300,6 +300,9 @@ def test_slots_heard_is_the_mean_confidence_of_the_words_inside_entity_spans() -
     assert slots_heard(parse, words) == pytest.approx(0.85)
     assert slots_heard(parse, ()) is None
     assert slots_heard(ParseResult("buy", "en", IntentScore("toy.buy", 0.9)), words) is None
+    # a word the recogniser doubted (under DOUBTED, 0.2) does not count: "nasty biscuits" said "digestive"
+    assert slots_heard(parse, heard_words("buy baked beans", 0.9, 0.04, 0.95)) == pytest.approx(0.95)
+    assert slots_heard(parse, heard_words("buy baked beans", 0.9, 0.04, 0.1)) is None
 
 
 def test_request_heard_lifts_a_request_whose_slots_were_heard_clearly_never_lowers_it() -> None:

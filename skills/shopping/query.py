@@ -18,20 +18,12 @@ from dataclasses import dataclass, replace
 from assistant.lang.numbers import UNITS, parse_number
 from assistant.lang.text import fold
 from assistant.nlu.types import ParseResult
-from assistant.speech import HeardWord
+from assistant.speech import DOUBTED, HeardWord
 
 from .vocabulary import COMMAND_WORDS, ELISIONS, LINK_WORDS
 
 #: A word with any inner apostrophes or hyphens ("that's", "re-order", "d'avoine" before elision split).
 _WORD = re.compile(r"[\w-]+(?:['’][\w-]+)*")
-
-
-#: A spoken word below this confidence is one the recogniser itself doubted. On the bench's robotic and
-#: noisy voices (docs/benchmarks.md), tiny.en gave the words it misheard inside product names 0.04-0.17
-#: ("reorder the nasty biscuits", "order more depth soap", "order no dishwasher tablets") and the
-#: right but unfamiliar words of products the household never bought 0.25-0.6 ("cat food" 0.38,
-#: "coconut oil" 0.29, "chicken stock cubes" 0.25).
-DOUBTED = 0.2
 
 
 @dataclass(frozen=True)
