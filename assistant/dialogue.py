@@ -292,6 +292,9 @@ class Conversation:
             resolve = p.resolve or (lambda text, opts: resolve_choice(text, opts, self.lang))
             value = resolve(parse.text, p.options)
             if value is None:
+                if self._is(parse, "core.deny"):  # "no" to "which one?": neither ("no, the ground one" picks)
+                    await self._fail_pending("user")
+                    return True
                 return False
         else:
             if self._is(parse, "core.deny"):

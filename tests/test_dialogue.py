@@ -185,6 +185,12 @@ async def test_missing_slot_then_choice_then_confirmation(conversation: Conversa
     assert (await conversation.handle("yes")).reply == "Bought black."
 
 
+async def test_no_to_which_one_chooses_neither(conversation: Conversation) -> None:
+    await conversation.handle("buy tea")
+    result = await conversation.handle("no")
+    assert (result.reply, result.expecting) == ("OK, cancelled.", None)
+
+
 async def test_a_new_request_replaces_an_open_question(conversation: Conversation) -> None:
     await conversation.handle("buy milk")
     result = await conversation.handle("buy bread")
