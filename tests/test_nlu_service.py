@@ -308,6 +308,29 @@ def own_worker_config(nlu_client: NLUClient, nlu_config: Config, tmp_path: Path)
     return load_config(PROJECT_ROOT / "config.yml", overrides={"nlu": {"models_dir": str(root), "port": port}})
 
 
+def test_a_port_left_in_time_wait_by_a_stopped_worker_is_taken_again(nlu_config: Config) -> None:
+    with socket.socket() as server:  # a worker that answered one request, then stopped first
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the side that closes first keeps the port in TIME_WAIT
+    time.sleep(0.1)
+    client.close()
+    config = load_config(PROJECT_ROOT / "config.yml", overrides={"nlu": {"port": port}})
+    said: list[str] = []
+    assert Supervisor(config, [], said.append)._port("127.0.0.1") == port and said == []
+    with socket.socket() as busy:  # a port someone listens on is still refused
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        config = load_config(PROJECT_ROOT / "config.yml", overrides={"nlu": {"port": taken}})
+        assert Supervisor(config, [], said.append)._port("127.0.0.1") != taken
+        assert said and "is in use" in said[0]
+
+
 async def test_loading_then_ready_then_restarted_after_a_kill(own_worker_config: Config) -> None:
     config = own_worker_config
     sources = nlu_sources(config)

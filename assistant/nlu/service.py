@@ -143,9 +143,12 @@ class Supervisor:
         return worker_alive(pid)
 
     def _port(self, host: str) -> int:
-        """nlu.port if it is free, else a free port chosen by the system."""
+        """nlu.port if it is free, else a free port chosen by the system. Connections of a worker that just
+        stopped may linger in TIME_WAIT for a minute: the worker binds with SO_REUSEADDR (asyncio's default)
+        and may take the port all the same, so the probe does too."""
         wanted = self.config.nlu.port
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, wanted))
                 return wanted
