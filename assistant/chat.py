@@ -171,6 +171,9 @@ def _show(result: TurnResult, conversation: Conversation, args: argparse.Namespa
 def print_debug(result: TurnResult, timings_ms: dict[str, float] | None = None) -> None:
     """The `--debug` lines of a turn: intent, entities, skill, dialogue state, timings (default: the turn's)."""
     intent = f"{result.intent.name} ({result.intent.confidence:.2f})" if result.intent else "none"
+    claimed = next((e for e in result.events if e["type"] == "intent_claimed"), None)
+    if claimed is not None:  # the NLU was unsure; a skill recognised its request (Skill.claims)
+        intent += f", claimed by {claimed['skill']} as {claimed['intent']}"
     entities = ", ".join(f"{e.entity}={e.value!r}" for e in result.entities) or "none"
     timings = " ".join(f"{k}={v:.1f}ms" for k, v in (timings_ms or result.timings_ms).items())
     print(f"  intent: {intent}\n  entities: {entities}\n  skill: {result.skill or 'none'}")

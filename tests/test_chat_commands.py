@@ -9,15 +9,19 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from assistant.app import App, build_app
-from assistant.chat import command
+from assistant.chat import command, print_debug
 from assistant.config import Config
 from assistant.dialogue import Conversation
 from assistant.nlu.data import NLUSource
 from assistant.nlu.types import Entity, IntentScore, ParseResult
 from assistant.scaffold import new_skill
+from assistant.turn import TurnResult
 from tests.household import FixedClock
 from tests.skill_helpers import scaffolded
 
@@ -191,3 +195,29 @@ async def test_reload_retrains_through_the_connector_and_reads_config(tmp_path: 
     assert (await fresh.handle("hello garden")).reply.startswith("Hello! I'm the garden skill")
     assert fresh_parser.calls == ["hello garden"]
     await app.close()
+
+
+def test_debug_lines_show_the_turn_and_who_claimed_an_unsure_one(capsys: pytest.CaptureFixture[str]) -> None:
+    claimed = TurnResult(
+        turn=1,
+        lang="en",
+        text="it more oatly",
+        intent=IntentScore("core.affirm", 0.43),
+        entities=(Entity("product", "oatly", 8, 13),),
+        skill="shopping",
+        reply="You usually get Oatly…",
+        expecting="confirmation",
+        events=(
+            {"type": "intent_claimed", "skill": "shopping", "intent": "shopping.reorder", "nlu_intent": "core.affirm"},
+            {"type": "order_proposed"},
+        ),
+        timings_ms={"nlu": 12.0, "skill": 20.0, "total": 32.0},
+    )
+    print_debug(claimed)
+    out = capsys.readouterr().out
+    assert "intent: core.affirm (0.43), claimed by shopping as shopping.reorder" in out
+    assert "entities: product='oatly'" in out and "skill: shopping" in out
+    assert "expecting=confirmation events=['intent_claimed', 'order_proposed']" in out
+    assert "nlu=12.0ms skill=20.0ms total=32.0ms" in out
+    print_debug(replace(claimed, events=()))
+    assert "claimed" not in capsys.readouterr().out
