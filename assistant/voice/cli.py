@@ -88,7 +88,11 @@ async def run_listen(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _from_files(loop: VoiceLoop, parts: VoiceParts, files: list[Path], realtime: bool) -> None:
-    """Each file is one utterance, as if push-to-talk had been pressed before it."""
+    """Each file is one utterance, as if push-to-talk had been pressed before it. The replies' openings
+    are pinned first: a file arrives at once, where a user speaks seconds after start-up, and its
+    timings would otherwise include the pinning's share of the CPU."""
+    if parts.pinning is not None:
+        await parts.pinning
     for path in files:
         source = parts.file_source(path, realtime)
         turns = loop.turns
