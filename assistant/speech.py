@@ -99,6 +99,8 @@ class Vocabulary:
     """Stable hash of the contents; engines rebuild their biasing only when it changes."""
     product_words: frozenset[str] = frozenset()
     """The words of the products' phrases alone (brands, "oat", "milk"), lowercased."""
+    product_phrases: tuple[str, ...] = ()
+    """The products' phrases alone, as people say them ("Oatly oat milk", "oat milk", "Oatly")."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ def test_english_vocabulary_holds_products_brands_commands_and_numbers(
     assert {"oat", "milk", "oatly", "pedigree", "crisps", "soap"} <= vocabulary.product_words
     assert vocabulary.product_words < vocabulary.words
     assert not {"reorder", "than", "the", "two", "yes"} & vocabulary.product_words  # commands, numbers
+    assert {"Oatly oat milk", "oat milk", "Oatly", "Lavazza"} <= set(vocabulary.product_phrases)  # brands alone too
+    assert not {"reorder", "yes", "two"} & set(vocabulary.product_phrases)
 
 
 def test_lead_commands_follow_skills_enabled_and_leave_room_for_the_products(

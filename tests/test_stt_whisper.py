@@ -18,7 +18,7 @@ from assistant.storage.db import open_db
 from assistant.stt import PerLanguageSTT, VoskSTT, WhisperSTT, build_stt, household_vocabulary
 from assistant.stt import cli as stt_cli
 from assistant.stt.wavfile import write_wav
-from assistant.stt.whisper import Hypothesis, pick_hypothesis
+from assistant.stt.whisper import Hypothesis, focus_phrases, pick_focused, pick_hypothesis
 from tests.household import household
 from tests.speech_helpers import (
     chunks,
@@ -140,6 +140,50 @@ async def test_nbest_hears_a_household_word_that_the_best_hypothesis_missed(
     assert normalise((await plain.transcribe(speech, "en")).text) == "reorder the crease"
     heard = await biased.transcribe(speech, "en")
     assert normalise(heard.text) == "reorder the crisps"
+    assert heard.confidence > 0
+
+
+PHRASES = ("Tetley tea bags", "tea bags", "Tetley", "Dove soap bar", "soap bar", "Dove", "Walkers ready salted crisps")
+
+
+def test_focus_picks_the_product_phrases_spelled_like_the_doubtful_words() -> None:
+    assert focus_phrases("order more done so", WORDS, PHRASES, k=2) == ["Dove soap bar", "Dove"]  # "done so"
+    assert focus_phrases("reorder the nutty tea bags", WORDS, PHRASES, k=2) == ["Tetley tea bags", "tea bags"]
+    assert focus_phrases("reorder tetley tea bags", WORDS, PHRASES) == []  # every word known: no focused pass
+    assert focus_phrases("reorder the nutty tea bags", WORDS, ()) == []  # no products: nothing to focus on
+
+
+def test_a_focused_hypothesis_is_taken_on_the_nbest_rule() -> None:
+    taken = Hypothesis("order more done so", -0.49)
+    focused = [Hypothesis("order more done soap", -0.50), Hypothesis("order more dove soap", -0.56)]
+    assert pick_focused(taken, focused, WORDS, PRODUCTS, margin=0.2) == focused[1]
+    assert pick_focused(taken, focused, WORDS, PRODUCTS, margin=0.05) == focused[0]  # 0.07 lower: too far
+    assert pick_focused(taken, focused[1:], WORDS, PRODUCTS, margin=0.05) is None
+    assert pick_focused(taken, [Hypothesis("order more done so", -0.3)], WORDS, PRODUCTS, margin=0.2) is None
+    # the command's first word stays as heard
+    assert pick_focused(taken, [Hypothesis("more than more dove soap", -0.4)], WORDS, PRODUCTS, 0.2) is None
+
+
+def test_a_focused_pass_that_recites_its_prompt_is_not_taken() -> None:
+    # said "order the Lurpak butter" in noise; focused on products, Whisper read its prompt back, scoring higher
+    taken = Hypothesis("hold it in a little pack martin", -1.06)
+    recited = [Hypothesis("dove soap bar, soap bar", -0.78)]
+    assert pick_focused(taken, recited, WORDS, PRODUCTS, margin=0.2) is None
+    # said "order the bananas again": the prompt recited before a word it shares
+    taken = Hypothesis("hold at the bottom again", -0.88)
+    assert pick_focused(taken, [Hypothesis("tetley tea bags again", -0.80)], WORDS, PRODUCTS, margin=0.2) is None
+
+
+async def test_the_focused_pass_hears_a_household_product_the_full_prompt_missed(
+    biased: WhisperSTT, vocabulary: Vocabulary
+) -> None:
+    speech = silence(0.3) + espeak_speech("Reorder the fusilli.", "en-us") + silence(0.2)  # as the endpointer cuts it
+    plain = WhisperSTT({"en": TINY_EN}, focus=False)
+    plain.set_vocabulary(vocabulary)
+    assert normalise((await plain.transcribe(speech, "en")).text) == "reorder enough you silly"
+    assert "De Cecco fusilli pasta" in vocabulary.product_phrases
+    heard = await biased.transcribe(speech, "en")
+    assert normalise(heard.text) == "reorder the fusilli"
     assert heard.confidence > 0
 
 

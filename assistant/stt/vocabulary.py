@@ -12,6 +12,9 @@
    short, and a skill's commands must not crowd the products out of it (the shopping list's five
    "... my list" leads once had Whisper hear "order two packs on my list" for "... of Barilla spaghetti");
 5. number words.
+
+`Vocabulary.product_phrases` holds 1-3 and each brand alone ("Oatly"): Whisper (`whisper.py`)
+chooses the few that sound like what it misheard for its focused pass.
 """
 
 from __future__ import annotations
@@ -79,8 +82,10 @@ def build_vocabulary(
     words = frozenset(w for phrase in phrases for w in spoken_words(phrase))
     stops = stop_words(lang)  # "the" of "The Happy Egg Co", "of" of "cream of tomato soup"
     product_words = frozenset(w for p in (*spoken, *cores, *shorts) for w in spoken_words(p) if w not in stops)
-    digest = hashlib.sha256(json.dumps([lang, phrases], ensure_ascii=False).encode()).hexdigest()[:16]
-    return Vocabulary(lang, tuple(phrases), words, digest, product_words)
+    brands = [brand for _, brand in products if brand]
+    product_phrases = tuple(_unique([*spoken, *cores, *shorts, *brands]))
+    digest = hashlib.sha256(json.dumps([lang, phrases, product_phrases], ensure_ascii=False).encode()).hexdigest()[:16]
+    return Vocabulary(lang, tuple(phrases), words, digest, product_words, product_phrases)
 
 
 def spoken_words(text: str) -> list[str]:

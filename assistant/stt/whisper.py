@@ -19,6 +19,15 @@ that names no product: "order more hand soap" once became "order more than soap"
 household's Dove soap. `bench/voice.py` counts household products proposed for 20 products the
 household never bought (`docs/benchmarks.md`).
 
+Focused pass: when the hypothesis taken still has words the vocabulary lacks, the same encoded audio is
+decoded once more (~100-200 ms, the encoder is not run again) with a prompt of only FOCUS_PHRASES product
+phrases, those spelled most like the doubtful words (rapidfuzz ratio). The full prompt holds some 60
+phrases; five pull much harder. "reorder enough, you silly" became "Reorder the fusilli", "get more
+rote" "Get more Oatly". Its hypotheses are taken on the n-best rule, measured against the hypothesis
+taken, and must also start with the same word, one that names no product: a focused prompt can make
+Whisper recite it ("hold it in a little pack martin", said "order the Lurpak butter" in noise, came
+back as "Oatly oat milk, oat milk", scoring higher; "order the bananas again" as "Oatly Barista again").
+
 Confidence, from the segment's mean token log-probability `lp` and no-speech probability `ns`:
 `clamp((lp - LOGPROB_FLOOR) / (LOGPROB_CEIL - LOGPROB_FLOOR)) × (1 - ns)`, averaged over segments by
 length. Calibrated on clean synthetic speech (lp -0.05…-0.45, ns ≤ 0.1) against noise, mumbling and
@@ -64,6 +73,8 @@ NBEST_MARGIN = 0.2
 #: whose mean log-probability is below LOGPROB_THRESHOLD holds no speech.
 NO_SPEECH_THRESHOLD = 0.6
 LOGPROB_THRESHOLD = -1.0
+#: Product phrases in the focused pass's prompt.
+FOCUS_PHRASES = 5
 #: Longest audio decoded in one window (Whisper's 30 s); longer audio goes through `WhisperModel.transcribe`.
 WINDOW_S = 30.0
 
@@ -132,6 +143,38 @@ def pick_hypothesis(
         if h.avg_logprob >= best.avg_logprob - margin and unknown[i] < unknown[0] and heard[i] & products - heard[0]
     ]
     return hypotheses[min(better)[2]] if better else best
+
+
+def focus_phrases(text: str, words: frozenset[str], phrases: tuple[str, ...], k: int = FOCUS_PHRASES) -> list[str]:
+    """The `k` product `phrases` spelled most like the doubtful words of `text`: those not in `words`,
+    with the product words around them ("reorder enough, you silly" → "enough you silly" → "illy",
+    "Persil", ..., "De Cecco fusilli pasta"). None when every word is known."""
+    from rapidfuzz import fuzz
+
+    heard = spoken_words(text)
+    if not phrases or all(w in words for w in heard):
+        return []
+    stops = {w for w in heard if w in words} - {w for p in phrases for w in spoken_words(p)}
+    doubtful = " ".join(w for w in heard if w not in stops)
+    ranked = sorted(phrases, key=lambda p: -fuzz.ratio(doubtful, p.lower()))
+    return ranked[:k]
+
+
+def pick_focused(
+    taken: Hypothesis, focused: list[Hypothesis], words: frozenset[str], products: frozenset[str], margin: float
+) -> Hypothesis | None:
+    """The focused pass's hypothesis to take instead of `taken`, if any: within `margin` of its score,
+    with fewer unknown words, naming a product word it lacks (`pick_hypothesis`'s rule), and starting
+    with the same word as `taken`, one that names no product. The command's first word stays as heard;
+    a recited prompt ("Oatly Barista again" for "order the bananas again") starts with a product."""
+    first = spoken_words(taken.text)[:1]
+    if not first or first[0] in products:
+        return None
+    kept = [h for h in focused if spoken_words(h.text)[:1] == first]
+    if not kept:
+        return None
+    picked = pick_hypothesis([taken, *kept], words, products, margin)
+    return picked if picked is not taken else None
 
 
 def word_probabilities(
@@ -208,6 +251,7 @@ class WhisperSTT:
         bias: bool = True,
         beam_size: int = 5,
         nbest_margin: float = NBEST_MARGIN,
+        focus: bool = True,
         fixes: Mapping[str, str] | None = None,
     ) -> None:
         fixes = fixes or {}
@@ -221,8 +265,10 @@ class WhisperSTT:
         self._bias = bias
         self._beam_size = beam_size
         self._nbest_margin = nbest_margin
+        self._focus = focus
         self._prompts: dict[str, tuple[str, str]] = {}  # lang → (fingerprint, prompt)
         self._words: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # lang → all words, product words
+        self._phrases: dict[str, tuple[str, ...]] = {}  # lang → product phrases
 
     def languages(self) -> tuple[str, ...]:
         return tuple(self._models)
@@ -232,6 +278,7 @@ class WhisperSTT:
         if self._bias and (current is None or current[0] != vocabulary.fingerprint):
             self._prompts[vocabulary.lang] = (vocabulary.fingerprint, hotword_prompt(vocabulary))
             self._words[vocabulary.lang] = (vocabulary.words, vocabulary.product_words)
+            self._phrases[vocabulary.lang] = vocabulary.product_phrases
 
     def prompt(self, lang: str) -> str:
         """The hotwords sent with every utterance in `lang` (empty when not biased)."""
@@ -287,13 +334,37 @@ class WhisperSTT:
         beam's hypotheses; the one `pick_hypothesis` prefers becomes the segment."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import get_suppressed_tokens
 
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang)
         features = model.feature_extractor(audio)
         content_frames = features.shape[-1] - 1
         encoder_output = model.encode(pad_or_trim(features[:, :content_frames]))
         start = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=prompt)
+        hypotheses, no_speech_prob = self._beam(model, tokenizer, encoder_output, start)
+        best = hypotheses[0]
+        if no_speech_prob > NO_SPEECH_THRESHOLD and best.avg_logprob <= LOGPROB_THRESHOLD:
+            return []
+        words, products = self._words.get(lang, (frozenset(), frozenset()))
+        picked = pick_hypothesis(hypotheses, words, products, self._nbest_margin)
+        if picked is not best:
+            log.info("heard %r rather than %r (fewer unknown words)", picked.text.strip(), best.text.strip())
+        focus = focus_phrases(picked.text, words, self._phrases.get(lang, ())) if self._focus else []
+        if focus:
+            focused_start = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=", ".join(focus))
+            focused, _ = self._beam(model, tokenizer, encoder_output, focused_start)
+            taken = pick_focused(picked, focused, words, products, self._nbest_margin)
+            if taken is not None:
+                log.info("heard %r rather than %r (focused on %s)", taken.text.strip(), picked.text.strip(), focus)
+                picked, start = taken, focused_start
+        heard = word_probabilities(model, tokenizer, encoder_output, start, picked.tokens, content_frames)
+        return [SegmentScore(picked.text, picked.avg_logprob, no_speech_prob, heard)]
+
+    def _beam(
+        self, model: Any, tokenizer: Any, encoder_output: Any, start: list[int]
+    ) -> tuple[list[Hypothesis], float]:
+        """The beam's hypotheses, best first, and the window's no-speech probability."""
+        from faster_whisper.transcribe import get_suppressed_tokens
+
         result = model.model.generate(
             encoder_output,
             [start],
@@ -310,15 +381,7 @@ class WhisperSTT:
             # faster-whisper's mean: the beam's length-normalised score over one more token (the end)
             avg_logprob = score * len(tokens) / (len(tokens) + 1)
             hypotheses.append(Hypothesis(tokenizer.decode(tokens), avg_logprob, tuple(tokens)))
-        best = hypotheses[0]
-        if result.no_speech_prob > NO_SPEECH_THRESHOLD and best.avg_logprob <= LOGPROB_THRESHOLD:
-            return []
-        words, products = self._words.get(lang, (frozenset(), frozenset()))
-        picked = pick_hypothesis(hypotheses, words, products, self._nbest_margin)
-        if picked is not best:
-            log.info("heard %r rather than %r (fewer unknown words)", picked.text.strip(), best.text.strip())
-        heard = word_probabilities(model, tokenizer, encoder_output, start, picked.tokens, content_frames)
-        return [SegmentScore(picked.text, picked.avg_logprob, result.no_speech_prob, heard)]
+        return hypotheses, result.no_speech_prob
 
     def _model(self, lang: str) -> _LoadedModel:
         try:
