@@ -160,6 +160,13 @@ def focus_phrases(text: str, words: frozenset[str], phrases: tuple[str, ...], k:
     return ranked[:k]
 
 
+def command_start(text: str, products: frozenset[str]) -> str | None:
+    """The first word of `text`, which a focused reading must keep, or None when it names a product (or
+    there is none): then no focused reading can be taken, and the pass is not run."""
+    first = spoken_words(text)[:1]
+    return first[0] if first and first[0] not in products else None
+
+
 def pick_focused(
     taken: Hypothesis, focused: list[Hypothesis], words: frozenset[str], products: frozenset[str], margin: float
 ) -> Hypothesis | None:
@@ -167,10 +174,10 @@ def pick_focused(
     with fewer unknown words, naming a product word it lacks (`pick_hypothesis`'s rule), and starting
     with the same word as `taken`, one that names no product. The command's first word stays as heard;
     a recited prompt ("Oatly Barista again" for "order the bananas again") starts with a product."""
-    first = spoken_words(taken.text)[:1]
-    if not first or first[0] in products:
+    first = command_start(taken.text, products)
+    if first is None:
         return None
-    kept = [h for h in focused if spoken_words(h.text)[:1] == first]
+    kept = [h for h in focused if spoken_words(h.text)[:1] == [first]]
     if not kept:
         return None
     picked = pick_hypothesis([taken, *kept], words, products, margin)
@@ -348,7 +355,8 @@ class WhisperSTT:
         picked = pick_hypothesis(hypotheses, words, products, self._nbest_margin)
         if picked is not best:
             log.info("heard %r rather than %r (fewer unknown words)", picked.text.strip(), best.text.strip())
-        focus = focus_phrases(picked.text, words, self._phrases.get(lang, ())) if self._focus else []
+        refocus = self._focus and command_start(picked.text, products) is not None
+        focus = focus_phrases(picked.text, words, self._phrases.get(lang, ())) if refocus else []
         if focus:
             focused_start = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=", ".join(focus))
             focused, _ = self._beam(model, tokenizer, encoder_output, focused_start)
