@@ -125,6 +125,7 @@ class Conversation:
         self.min_heard_request = min_heard if min_heard_request is None else min(min_heard, min_heard_request)
         self.heard: float | None = None
         self.heard_words: tuple[HeardWord, ...] = ()
+        self.heard_alternatives: tuple[str, ...] = ()
         self.skill_state: dict[str, dict[str, Any]] = {}
         self.core = Templates.load(CORE_SKILL, CORE_LOCALES, sorted({lang, "en", "fr"}))
         self.explicit_yes = ExplicitYes(CORE_LOCALES, sorted({lang, "en", "fr"}))
@@ -167,7 +168,14 @@ class Conversation:
         return await method(Context(self, skill, parse), **data)
 
     # --- the turn loop ---------------------------------------------------
-    async def handle(self, text: str, *, heard: float | None = None, words: Sequence[HeardWord] = ()) -> TurnResult:
+    async def handle(
+        self,
+        text: str,
+        *,
+        heard: float | None = None,
+        words: Sequence[HeardWord] = (),
+        alternatives: Sequence[str] = (),
+    ) -> TurnResult:
         """Handle one utterance and return what to answer.
 
         `heard` is the speech-to-text confidence when the text was spoken. Below `min_heard_request` (or
@@ -177,7 +185,8 @@ class Conversation:
         never confirms an order. Skills see it as `Context.heard` / `Context.unsure`.
 
         `words` (the transcript's words with their own confidences) let a request whose slots were
-        heard clearly start although the rest was not: see `request_heard`.
+        heard clearly start although the rest was not: see `request_heard`. `alternatives` are the
+        recogniser's other readings (`Transcript.alternatives`), for skills (`Context.heard_alternatives`).
         """
         started = time.perf_counter()
         self.turn += 1
@@ -194,7 +203,7 @@ class Conversation:
             nlu_ms = (time.perf_counter() - started) * 1000
         else:
             nlu_ms = (time.perf_counter() - started) * 1000
-            self.heard, self.heard_words = heard, tuple(words)
+            self.heard, self.heard_words, self.heard_alternatives = heard, tuple(words), tuple(alternatives)
             if heard is not None and (request_heard(heard, parse, words) < self.min_heard_request or not text.strip()):
                 self._not_heard(heard)
             else:

@@ -183,6 +183,7 @@ class Context:
         self.parse = parse
         self._heard: float | None = conversation.heard
         self._heard_words = conversation.heard_words
+        self._heard_alternatives = conversation.heard_alternatives
 
     @property
     def text(self) -> str:
@@ -199,6 +200,13 @@ class Context:
         """The spoken words of that utterance with speech-to-text's confidence in each, at their offsets
         in `text`; empty when typed or when the engine gives none."""
         return self._heard_words
+
+    @property
+    def heard_alternatives(self) -> tuple[str, ...]:
+        """Other readings of that utterance speech-to-text found nearly as likely, best first; empty when
+        typed or when the engine gives none. Only for when `text` names nothing the skill knows: they were
+        not parsed by the NLU, and the user still has to confirm whatever they lead to."""
+        return self._heard_alternatives
 
     @property
     def unsure(self) -> bool:

@@ -83,6 +83,10 @@ class Transcript:
     """Its words with their own confidences (empty when the engine gave none). A request whose slot
     words were heard clearly may be acted on although the whole transcript scored low (see
     `Conversation.handle`)."""
+    alternatives: tuple[str, ...] = ()
+    """Other readings the engine found nearly as likely, best first, each with other words (Whisper: beam
+    hypotheses scoring within `NBEST_MARGIN` of the one taken; empty from engines that give none). A skill
+    may look at them when the transcript names nothing it knows: the shopping skill, for a product."""
 
 
 @dataclass(frozen=True)

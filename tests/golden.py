@@ -66,7 +66,9 @@ async def hold(app: App, lang: str, case: dict[str, Any]) -> list[TurnResult]:
     conversation = app.conversation(lang)
     results = []
     for turn in case["turns"]:
-        result = await conversation.handle(turn["say"], heard=turn.get("heard"), words=spoken(turn))
+        result = await conversation.handle(
+            turn["say"], heard=turn.get("heard"), words=spoken(turn), alternatives=turn.get("alternatives", ())
+        )
         check_turn(result, turn)
         results.append(result)
     return results

@@ -18,7 +18,7 @@ from assistant.storage.db import open_db
 from assistant.stt import PerLanguageSTT, VoskSTT, WhisperSTT, build_stt, household_vocabulary
 from assistant.stt import cli as stt_cli
 from assistant.stt.wavfile import write_wav
-from assistant.stt.whisper import Hypothesis, focus_phrases, pick_focused, pick_hypothesis
+from assistant.stt.whisper import Hypothesis, focus_phrases, nearly_as_likely, pick_focused, pick_hypothesis
 from tests.household import household
 from tests.speech_helpers import (
     chunks,
@@ -164,6 +164,15 @@ def test_a_focused_hypothesis_is_taken_on_the_nbest_rule() -> None:
     assert pick_focused(taken, [Hypothesis("more than more dove soap", -0.4)], WORDS, PRODUCTS, 0.2) is None
 
 
+def test_a_focused_hypothesis_keeps_the_product_words_heard() -> None:
+    # said "order more Dove soap", cut short by the endpointer: the focused prompt held "De Cecco" too
+    taken = Hypothesis("order more depth soap,", -0.6)
+    products, words = PRODUCTS | {"de", "cecco"}, WORDS | {"de", "cecco"}
+    assert pick_focused(taken, [Hypothesis("Order more De Cecco", -0.3)], words, products, margin=0.2) is None
+    mended = Hypothesis("order more Dove soap", -0.4)
+    assert pick_focused(taken, [Hypothesis("Order more De Cecco", -0.3), mended], words, products, 0.2) == mended
+
+
 def test_a_focused_pass_that_recites_its_prompt_is_not_taken() -> None:
     # said "order the Lurpak butter" in noise; focused on products, Whisper read its prompt back, scoring higher
     taken = Hypothesis("hold it in a little pack martin", -1.06)
@@ -185,6 +194,26 @@ async def test_the_focused_pass_hears_a_household_product_the_full_prompt_missed
     heard = await biased.transcribe(speech, "en")
     assert normalise(heard.text) == "reorder the fusilli"
     assert heard.confidence > 0
+
+
+def test_alternatives_are_the_other_readings_within_the_margin_best_first() -> None:
+    taken = Hypothesis("Order a loaf of Warburtons red", -0.68)
+    bread, bird = Hypothesis("order a loaf of warburtons bread", -0.71), Hypothesis("Order a loaf on Warbird's", -0.75)
+    beam = [taken, Hypothesis("Order a loaf of Warburtons red,", -0.69), bread, bird, Hypothesis("order at low", -0.95)]
+    # punctuation and case alone make no other reading; -0.95 is more than 0.2 below
+    assert nearly_as_likely(beam, taken, taken.text) == (bread.text, bird.text)
+    assert nearly_as_likely(beam, taken, taken.text, margin=0.05) == (bread.text,)
+    # when the focused pass's reading was taken, the beam's readings are measured against what the beam took
+    assert nearly_as_likely(beam, taken, "Order a loaf of Warburtons bread.") == (taken.text, bird.text)
+
+
+async def test_a_transcript_carries_the_other_readings_nearly_as_likely(biased: WhisperSTT) -> None:
+    speech = silence(0.3) + espeak_speech("Reorder the crisps.", "en-gb") + silence(0.2)
+    heard = await biased.transcribe(speech, "en")
+    assert normalise(heard.text) == "reorder the crisps"
+    others = [normalise(other) for other in heard.alternatives]
+    assert "reorder the crease" in others, heard  # what the n-best rule passed over
+    assert len(set(others)) == len(others) and normalise(heard.text) not in others
 
 
 @pytest.mark.parametrize(

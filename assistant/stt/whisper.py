@@ -24,9 +24,18 @@ decoded once more (~100-200 ms, the encoder is not run again) with a prompt of o
 phrases, those spelled most like the doubtful words (rapidfuzz ratio). The full prompt holds some 60
 phrases; five pull much harder. "reorder enough, you silly" became "Reorder the fusilli", "get more
 rote" "Get more Oatly". Its hypotheses are taken on the n-best rule, measured against the hypothesis
-taken, and must also start with the same word, one that names no product: a focused prompt can make
-Whisper recite it ("hold it in a little pack martin", said "order the Lurpak butter" in noise, came
-back as "Oatly oat milk, oat milk", scoring higher; "order the bananas again" as "Oatly Barista again").
+taken. They must keep its product words ("order more depth soap", said "Dove soap" and cut short, once
+came back as "Order more De Cecco"), and start with the same word, one that names no product: a focused
+prompt can make Whisper recite it ("hold it in a little pack martin", said "order the Lurpak butter" in
+noise, came back as "Oatly oat milk, oat milk", scoring higher; "order the bananas again" as "Oatly
+Barista again").
+
+Alternatives: the full prompt's other readings within NBEST_MARGIN of the hypothesis the n-best rule took
+go with the transcript (`Transcript.alternatives`), for the skill, which knows the household's products,
+to look at when the transcript names none: "Order a loaf of Warburtons red" came with "Order a loaf of
+Warburtons bread" 0.03 lower, which has no fewer unknown words, so the n-best rule cannot prefer it. The
+focused pass's readings are not offered: they are scored under another prompt, and they read its
+products into what was said ("Reorder the almond milk", never bought, had "Reorder the oat milk").
 
 Confidence, from the segment's mean token log-probability `lp` and no-speech probability `ns`:
 `clamp((lp - LOGPROB_FLOOR) / (LOGPROB_CEIL - LOGPROB_FLOOR)) × (1 - ns)`, averaged over segments by
@@ -91,6 +100,8 @@ class SegmentScore:
     """Probability that the window held no speech."""
     words: tuple[tuple[str, float], ...] = ()
     """Its words with their mean token probabilities (empty when not measured)."""
+    alternatives: tuple[str, ...] = ()
+    """Other readings of it nearly as likely (see `nearly_as_likely`)."""
 
 
 def confidence(segments: list[SegmentScore]) -> float:
@@ -171,17 +182,36 @@ def pick_focused(
     taken: Hypothesis, focused: list[Hypothesis], words: frozenset[str], products: frozenset[str], margin: float
 ) -> Hypothesis | None:
     """The focused pass's hypothesis to take instead of `taken`, if any: within `margin` of its score,
-    with fewer unknown words, naming a product word it lacks (`pick_hypothesis`'s rule), and starting
-    with the same word as `taken`, one that names no product. The command's first word stays as heard;
-    a recited prompt ("Oatly Barista again" for "order the bananas again") starts with a product."""
+    with fewer unknown words, naming a product word it lacks (`pick_hypothesis`'s rule), starting with
+    the same word as `taken`, one that names no product, and keeping every product word of `taken`. The
+    command's first word stays as heard; a recited prompt ("Oatly Barista again" for "order the bananas
+    again") starts with a product. The pass mends doubtful words, it does not replace a product heard:
+    "order more depth soap" (said "Dove soap", cut short) must not become "Order more De Cecco"."""
     first = command_start(taken.text, products)
     if first is None:
         return None
-    kept = [h for h in focused if spoken_words(h.text)[:1] == [first]]
+    had = set(spoken_words(taken.text)) & products
+    kept = [h for h in focused if spoken_words(h.text)[:1] == [first] and had <= set(spoken_words(h.text))]
     if not kept:
         return None
     picked = pick_hypothesis([taken, *kept], words, products, margin)
     return picked if picked is not taken else None
+
+
+def nearly_as_likely(
+    hypotheses: list[Hypothesis], reference: Hypothesis, taken: str, margin: float = NBEST_MARGIN
+) -> tuple[str, ...]:
+    """The beam's readings scoring within `margin` of `reference` (the hypothesis the n-best rule took from
+    this beam), best first, leaving out `taken` (the transcript) and readings that differ from it or from
+    each other only in case and punctuation."""
+    seen = {tuple(spoken_words(taken))}
+    out: list[str] = []
+    for h in sorted(hypotheses, key=lambda h: -h.avg_logprob):
+        said = tuple(spoken_words(h.text))
+        if h.avg_logprob >= reference.avg_logprob - margin and said and said not in seen:
+            seen.add(said)
+            out.append(h.text.strip())
+    return tuple(out)
 
 
 def word_probabilities(
@@ -311,7 +341,8 @@ class WhisperSTT:
         text = " ".join(s.text.strip() for s in segments if s.text.strip())
         score = round(confidence(segments), 3) if text else 0.0
         words = locate_words(text, [w for s in segments for w in s.words])
-        return Transcript(text, score, lang, self.name, audio_s, ms_since(started), words=words)
+        others = segments[0].alternatives if len(segments) == 1 else ()
+        return Transcript(text, score, lang, self.name, audio_s, ms_since(started), words=words, alternatives=others)
 
     def _decode(self, pcm: bytes, lang: str) -> list[SegmentScore]:
         loaded = self._model(lang)
@@ -355,6 +386,7 @@ class WhisperSTT:
         picked = pick_hypothesis(hypotheses, words, products, self._nbest_margin)
         if picked is not best:
             log.info("heard %r rather than %r (fewer unknown words)", picked.text.strip(), best.text.strip())
+        reference = picked
         refocus = self._focus and command_start(picked.text, products) is not None
         focus = focus_phrases(picked.text, words, self._phrases.get(lang, ())) if refocus else []
         if focus:
@@ -365,7 +397,8 @@ class WhisperSTT:
                 log.info("heard %r rather than %r (focused on %s)", taken.text.strip(), picked.text.strip(), focus)
                 picked, start = taken, focused_start
         heard = word_probabilities(model, tokenizer, encoder_output, start, picked.tokens, content_frames)
-        return [SegmentScore(picked.text, picked.avg_logprob, no_speech_prob, heard)]
+        others = nearly_as_likely(hypotheses, reference, picked.text, self._nbest_margin)
+        return [SegmentScore(picked.text, picked.avg_logprob, no_speech_prob, heard, others)]
 
     def _beam(
         self, model: Any, tokenizer: Any, encoder_output: Any, start: list[int]

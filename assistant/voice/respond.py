@@ -47,6 +47,7 @@ class VoiceTurn:
             "engine": self.transcript.engine,
             "audio_s": round(self.transcript.audio_s, 3),
             "words": [[w.text, w.probability] for w in self.transcript.words],
+            "alternatives": list(self.transcript.alternatives),
         }
         out["timings_ms"] = {**out["timings_ms"], **{k: round(v, 1) for k, v in self.timings_ms.items()}}
         if self.playback is not None:
@@ -99,7 +100,9 @@ class Responder:
         """Act on what was heard and speak the reply; `decided_at` is the perf_counter() reading taken when
         the endpointer decided the utterance had ended."""
         self._hushed = False
-        result = await self.conversation.handle(transcript.text, heard=transcript.confidence, words=transcript.words)
+        result = await self.conversation.handle(
+            transcript.text, heard=transcript.confidence, words=transcript.words, alternatives=transcript.alternatives
+        )
         tts_started = time.perf_counter()
         first_clip: list[float] = []
         playback = await self.say(result.reply, first_clip)

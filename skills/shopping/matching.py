@@ -224,6 +224,11 @@ class ProductMatcher:
         log.debug("match %r → %s %s", query, result.status, [(s.candidate.sku, round(s.score, 3)) for s in result.best])
         return result
 
+    def name_words(self, query: str) -> int:
+        """How many words of `query` name a product: request words, function words and quantities aside."""
+        required, soft = self._split_query(analyse(query, self.lang))
+        return len(required) + len(soft)
+
     def _split_query(self, words: list[Word]) -> tuple[list[Word], list[Word]]:
         """(words every candidate must contain, packaging words that only add to a score)."""
         packaging = PACKAGING.get(self.lang, frozenset())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from assistant.errors import ConfigError, RetailerError, RetailerUnavailable
@@ -21,7 +21,7 @@ from assistant.skill import Cancelled, Context, Option, Skill, capability, inten
 from . import phrasing
 from .basket import BasketOutcome, Wanted, order_many
 from .matching import FILLER, Candidate, MatchResult, ProductMatcher, says_no
-from .query import product_mention, without_doubted
+from .query import Mention, product_mention, without_doubted
 
 log = logging.getLogger(__name__)
 
@@ -148,20 +148,45 @@ class ShoppingSkill(Skill):
         await self._propose_and_place(ctx, product, quantity)
 
     def _match(self, ctx: Context, matcher: ProductMatcher, query: str) -> MatchResult:
-        """The history's products `query` names; when none, a second look without the words speech-to-text
-        doubted (a proposal still needs the user's yes)."""
+        """The history's products `query` names. When none: the product that speech-to-text's other readings
+        name, else a second look without the words it doubted (a proposal still needs the user's yes).
+
+        The second look reads every word of the utterance that could name a product and was heard clearly,
+        wherever the NLU's slot was (it parsed a misheard sentence): "reorder the nasty biscuits" (said
+        "digestive", "nasty" doubted) → "biscuits". The product must have them all: "reorder the coke of the
+        toilet oil" (said "coconut oil", "toilet" doubted) finds nothing, where the slot "toilet oil" alone
+        would leave "oil" to name the olive oil. And the look must keep at least as many of those words as
+        it drops: when most of what was said was doubted, what is left is a guess."""
         result = matcher.match(query)
         if result.status != "none":
             return result
+        other = self._other_reading(ctx, matcher)
+        if other is not None:
+            return other
         clear = without_doubted(ctx.parse, ctx.heard_words)
-        mention = product_mention(clear, ctx.lang) if clear is not None else None
-        if mention is None or mention.text == query:
+        said, kept = _said(ctx.parse), _said(clear) if clear is not None else None
+        if kept is None or said is None or kept.text == query:
             return result
-        second = matcher.match(mention.text)
+        left = matcher.name_words(kept.text)
+        if matcher.name_words(said.text) - left > left:
+            log.info("%r names no product, and most of what was said was doubted", query)
+            return result
+        second = matcher.match(kept.text)
         if second.status == "none":
             return result
-        log.info("%r names no product; without the words heard unsure, %r does", query, mention.text)
+        log.info("%r names no product; without the words heard unsure, %r does", query, kept.text)
         return second
+
+    def _other_reading(self, ctx: Context, matcher: ProductMatcher) -> MatchResult | None:
+        """The match of the first of speech-to-text's other readings that names exactly one product, if any
+        ("Order a loaf of Warburtons red" came with "... Warburtons bread" nearly as likely)."""
+        for reading in ctx.heard_alternatives:
+            mention = product_mention(ParseResult(reading, ctx.lang, None), ctx.lang)
+            found = matcher.match(mention.text) if mention is not None else None
+            if found is not None and found.status == "match":
+                log.info("%r names no product; speech-to-text's other reading %r does", ctx.text, reading)
+                return found
+        return None
 
     async def _pick(
         self, ctx: Context, matcher: ProductMatcher, result: MatchResult, query: str, by_sku: dict[str, HistoryProduct]
@@ -404,3 +429,9 @@ def _items(quote: Quote) -> list[dict[str, Any]]:
         }
         for l in quote.lines
     ]
+
+
+def _said(parse: ParseResult) -> Mention | None:
+    """Every word of the utterance that could name a product, wherever the NLU's product slot is."""
+    others = tuple(e for e in parse.entities if e.entity != "product")
+    return product_mention(replace(parse, entities=others), parse.lang)
