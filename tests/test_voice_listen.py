@@ -7,10 +7,12 @@ aloud (Piper). Runs `python -m assistant` as a subprocess on the English demo ho
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,11 @@ import yaml
 
 from assistant.config import PROJECT_ROOT
 from assistant.nlu.client import NLUClient
+from assistant.speech import HeardWord, Transcript
 from assistant.stt.wavfile import read_wav, write_wav
+from assistant.turn import TurnResult
+from assistant.voice.cli import _show
+from assistant.voice.respond import VoiceTurn
 from tests.speech_helpers import espeak_speech, mix, noise, reverse, silence
 from tests.speech_helpers import steady_piper_speech as piper_speech
 
@@ -152,3 +158,28 @@ def test_unreadable_file_gives_one_line(household: Path, tmp_path: Path) -> None
     run = assistant(household, "listen", "--from-file", str(bad), "--json")
     assert run.returncode == 1
     assert run.stderr.strip().count("\n") == 0 and "bad.wav" in run.stderr
+
+
+def test_debug_lines_of_a_spoken_turn_show_the_words_and_the_other_readings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    heard = Transcript(
+        "order more done so",
+        0.76,
+        "en",
+        "whisper",
+        1.5,
+        480.0,
+        words=(HeardWord("order", 0, 5, 0.47), HeardWord("more", 6, 10, 0.96)),
+        alternatives=("order more done sold", "order more done soon"),
+    )
+    result = TurnResult(1, "en", heard.text, None, (), "shopping", "I couldn't find it.", None, (), {"nlu": 9.0})
+    debug = argparse.Namespace(json=False, debug=True)
+    _show(VoiceTurn(result, heard, {"stt": 480.0}), debug)
+    out = capsys.readouterr().out
+    assert "you> order more done so   [whisper 0.76]" in out
+    assert "words: order 0.47  more 0.96" in out
+    assert "also heard: order more done sold | order more done soon" in out
+    assert "stt=480.0ms" in out and "assistant> I couldn't find it." in out
+    _show(VoiceTurn(result, replace(heard, alternatives=()), {}), debug)
+    assert "also heard" not in capsys.readouterr().out

@@ -116,6 +116,8 @@ def _show(turn: VoiceTurn, args: argparse.Namespace) -> None:
     if args.debug:
         if t.words:
             print("  words: " + "  ".join(f"{w.text} {w.probability:.2f}" for w in t.words))
+        if t.alternatives:  # the recogniser's other readings, which a skill may look at
+            print("  also heard: " + " | ".join(t.alternatives))
         print_debug(turn.result, {**turn.result.timings_ms, **turn.timings_ms})
     print(f"assistant> {turn.result.reply}", flush=True)
 
