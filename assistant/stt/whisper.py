@@ -369,7 +369,8 @@ class WhisperSTT:
 
     def _decode_window(self, model: Any, audio: Any, lang: str, prompt: str | None) -> list[SegmentScore]:
         """One window decoded as `WhisperModel.transcribe` does (see the module docstring), keeping the
-        beam's hypotheses; the one `pick_hypothesis` prefers becomes the segment."""
+        beam's hypotheses: the one `pick_hypothesis` prefers, or the focused pass's (`pick_focused`),
+        becomes the segment, with the beam's other readings nearly as likely (`nearly_as_likely`)."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
 

@@ -164,7 +164,9 @@ class ShoppingSkill(Skill):
         if other is not None:
             return other
         clear = without_doubted(ctx.parse, ctx.heard_words)
-        said, kept = _said(ctx.parse), _said(clear) if clear is not None else None
+        if clear is None:  # nothing doubted: nothing to look at again
+            return result
+        said, kept = _said(ctx.parse), _said(clear)
         if kept is None or said is None or kept.text == query:
             return result
         left = matcher.name_words(kept.text)
