@@ -21,7 +21,7 @@ from assistant.skill import Cancelled, Context, Option, Skill, capability, inten
 from . import phrasing
 from .basket import BasketOutcome, Wanted, order_many
 from .matching import FILLER, Candidate, MatchResult, ProductMatcher, says_no
-from .query import Mention, product_mention, without_doubted
+from .query import Mention, product_mention, product_query, without_doubted
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +183,8 @@ class ShoppingSkill(Skill):
         """The match of the first of speech-to-text's other readings that names exactly one product, if any
         ("Order a loaf of Warburtons red" came with "... Warburtons bread" nearly as likely)."""
         for reading in ctx.heard_alternatives:
-            mention = product_mention(ParseResult(reading, ctx.lang, None), ctx.lang)
-            found = matcher.match(mention.text) if mention is not None else None
+            query = product_query(ParseResult(reading, ctx.lang, None), ctx.lang)
+            found = matcher.match(query) if query else None
             if found is not None and found.status == "match":
                 log.info("%r names no product; speech-to-text's other reading %r does", ctx.text, reading)
                 return found
