@@ -40,7 +40,10 @@ products into what was said ("Reorder the almond milk", never bought, had "Reord
 Confidence, from the segment's mean token log-probability `lp` and no-speech probability `ns`:
 `clamp((lp - LOGPROB_FLOOR) / (LOGPROB_CEIL - LOGPROB_FLOOR)) × (1 - ns)`, averaged over segments by
 length. Calibrated on clean synthetic speech (lp -0.05…-0.45, ns ≤ 0.1) against noise, mumbling and
-reversed speech (lp ≤ -0.65 or ns ≥ 0.35): see `bench/stt.py`.
+reversed speech (lp ≤ -0.65 or ns ≥ 0.35), all decoded with zero-padded windows (docs/benchmarks.md;
+tests/test_stt_whisper.py, `test_what_is_not_speech_gets_low_confidence`). Padding with silence instead
+reads better but not with this scale, and a second decode so padded costs ~500 ms (docs/benchmarks.md,
+"Tried, not adopted").
 
 Whisper has no streaming: `stream()` buffers audio and transcribes on `finish()` (every decode costs
 the same ~0.4 s on two cores whatever the length, because Whisper pads audio to 30 s, so partials every

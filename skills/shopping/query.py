@@ -20,7 +20,13 @@ from assistant.lang.text import fold
 from assistant.nlu.types import ParseResult
 from assistant.speech import DOUBTED, HeardWord
 
+from .matching import PACKAGING
 from .vocabulary import COMMAND_WORDS, ELISIONS, LINK_WORDS
+
+#: Words heard for a number right before a container: "order free tins of baked beans" is "three tins"
+#: in the many English accents that say "th" as "f", and as recognisers hear robotic voices. Only as the
+#: first word after the command, so "sugar free" or "gluten free rolls" stay words of the product.
+SOUNDS_LIKE_NUMBER = {"en": {"free": 3}}
 
 #: A word with any inner apostrophes or hyphens ("that's", "re-order", "d'avoine" before elision split).
 _WORD = re.compile(r"[\w-]+(?:['’][\w-]+)*")
@@ -62,6 +68,9 @@ def product_mention(parse: ParseResult, lang: str) -> Mention | None:
     for i in range(len(tokens) - 1):  # "un kilo", "1 kg": a size belongs to the product
         if fold(tokens[i + 1].word) in UNITS and parse_number(tokens[i].word, lang) is not None:
             kind[i] = kind[i + 1] = "word"
+    heard_as = _number_heard_as(tokens, kind, lang)
+    if heard_as is not None:
+        kind[heard_as[0]] = "command"
     slot = parse.entity("product")
     if slot is not None and slot.value.strip():
         inside = [i for i, t in enumerate(tokens) if t.start < slot.end and t.end > slot.start]
@@ -73,6 +82,27 @@ def product_mention(parse: ParseResult, lang: str) -> Mention | None:
     if not kept:
         return None
     return _mention(parse.text, tokens[kept[0] : kept[-1] + 1], kind[kept[0] : kept[-1] + 1], exact=False)
+
+
+def quantity_heard_as(parse: ParseResult, lang: str) -> int | None:
+    """The number a word heard for one stands for ("order free tins of beans": 3), or None
+    (`SOUNDS_LIKE_NUMBER`)."""
+    tokens = _tokens(parse.text, lang)
+    kind = [_kind(t, COMMAND_WORDS.get(lang, frozenset()), LINK_WORDS.get(lang, frozenset()), None) for t in tokens]
+    heard_as = _number_heard_as(tokens, kind, lang)
+    return heard_as[1] if heard_as else None
+
+
+def _number_heard_as(tokens: list[_Token], kind: list[str], lang: str) -> tuple[int, int] | None:
+    """(index, value) of the first word that is not a command word, when it sounds like a number and a
+    container follows it."""
+    first = next((i for i, k in enumerate(kind) if k != "command"), None)
+    if first is None or first + 1 >= len(tokens):
+        return None
+    value = SOUNDS_LIKE_NUMBER.get(lang, {}).get(tokens[first].word)
+    if value is None or fold(tokens[first + 1].word) not in PACKAGING.get(lang, frozenset()):
+        return None
+    return first, value
 
 
 def _tokens(text: str, lang: str) -> list[_Token]:

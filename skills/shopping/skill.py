@@ -21,7 +21,7 @@ from assistant.skill import Cancelled, Context, Option, Skill, capability, inten
 from . import phrasing
 from .basket import BasketOutcome, Wanted, order_many
 from .matching import FILLER, Candidate, MatchResult, ProductMatcher, says_no
-from .query import Mention, product_mention, product_query, without_doubted
+from .query import Mention, product_mention, product_query, quantity_heard_as, without_doubted
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class ShoppingSkill(Skill):
         if mention is not None:  # numbers inside the product name ("1 kg") are not quantities
             text = text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
         found = find_quantity(text, ctx.lang)
-        return found[0] if found else None
+        return found[0] if found else quantity_heard_as(ctx.parse, ctx.lang)
 
     async def _propose_and_place(self, ctx: Context, product: HistoryProduct, quantity: int) -> None:
         limits: Limits = self.env.settings.limits

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.nlu.types import Entity, IntentScore, ParseResult
 from assistant.speech import HeardWord
-from skills.shopping.query import product_mention, product_query, without_doubted
+from skills.shopping.query import product_mention, product_query, quantity_heard_as, without_doubted
 from tests.speech_helpers import heard_words
 
 
@@ -46,6 +46,29 @@ def parse(text: str, lang: str = "en", **slots: str) -> ParseResult:
 )
 def test_mention(text: str, lang: str, slots: dict[str, str], expected: str) -> None:
     assert product_query(parse(text, lang, **slots), lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "slots", "mention", "quantity"),
+    [
+        # "free" for "three" before a container, as the first word after the command.
+        ("order free tins up baked beans", {"product": "baked beans"}, "tins up baked beans", 3),
+        ("order free tins of baked beans", {"product": "baked beans"}, "baked beans", 3),
+        ("buy free packs of spaghetti", {}, "packs spaghetti", 3),
+        # Elsewhere it is a word of the product, or of the request.
+        ("order free range eggs", {"product": "free range eggs"}, "free range eggs", None),
+        ("order sugar free tins of cola", {"product": "sugar free"}, "sugar free tins of cola", None),
+        ("order the free tins", {}, "free tins", None),  # after an article, an adjective
+        ("order free", {}, "free", None),
+    ],
+)
+def test_a_number_heard_as_a_word_before_a_container(
+    text: str, slots: dict[str, str], mention: str, quantity: int | None
+) -> None:
+    p = parse(text, **slots)
+    assert product_query(p, "en") == mention
+    assert quantity_heard_as(p, "en") == quantity
+    assert quantity_heard_as(parse(text, "fr"), "fr") is None  # French has no such word
 
 
 def test_mention_span_covers_the_widened_words() -> None:
