@@ -66,16 +66,20 @@ class Pending:
     retried: bool = False
 
 
-def slots_heard(parse: ParseResult, words: Sequence[HeardWord]) -> float | None:
-    """Mean confidence of the spoken words inside the parse's entity spans (its slots), leaving out the
-    words the recogniser doubted (`DOUBTED`: a skill may look again without them, as the shopping skill
-    does); None when it has no slot, no word confidences, or only doubted words in its slots."""
-    inside = [w.probability for w in words if any(w.start < e.end and w.end > e.start for e in parse.entities)]
+def slots_heard(parse: ParseResult, words: Sequence[HeardWord], spans: Sequence[tuple[int, int]] = ()) -> float | None:
+    """Mean confidence of the spoken words inside the parse's entity spans (its slots), or inside `spans`
+    (character offsets) when the NLU tagged none (`Skill.request_spans`), leaving out the words the
+    recogniser doubted (`DOUBTED`: a skill may look again without them, as the shopping skill does); None
+    when it has no slot, no word confidences, or only doubted words in its slots."""
+    where = [(e.start, e.end) for e in parse.entities] or list(spans)
+    inside = [w.probability for w in words if any(w.start < end and w.end > start for start, end in where)]
     clear = [p for p in inside if p >= DOUBTED]
     return sum(clear) / len(clear) if clear else None
 
 
-def request_heard(heard: float, parse: ParseResult, words: Sequence[HeardWord] = ()) -> float:
+def request_heard(
+    heard: float, parse: ParseResult, words: Sequence[HeardWord] = (), spans: Sequence[tuple[int, int]] = ()
+) -> float:
     """How well a spoken request was heard: the transcript's confidence, or, when the words of its
     slots were heard better than the whole, the mean of the two.
 
@@ -86,8 +90,10 @@ def request_heard(heard: float, parse: ParseResult, words: Sequence[HeardWord] =
     Mumbling that happens to contain a product word stays out: "mesh cheddar dry" (reversed speech)
     scored 0.0 with "cheddar" at 0.68, which gives 0.34. A slot word the recogniser doubted does not
     count: "reorder the nasty biscuits" (said "digestive") at 0.36, "nasty" 0.04, "biscuits" 0.95,
-    starts at 0.65, and the shopping skill then looks for the biscuits without "nasty"."""
-    slots = slots_heard(parse, words)
+    starts at 0.65, and the shopping skill then looks for the biscuits without "nasty". When the NLU
+    tagged no slot, `spans` (from the skill the intent belongs to) stand in for them: "order free tin's
+    baked beans," (0.22) came back with no entity, and the beans were heard at 0.98."""
+    slots = slots_heard(parse, words, spans)
     return heard if slots is None or slots <= heard else (heard + slots) / 2
 
 
@@ -204,7 +210,10 @@ class Conversation:
         else:
             nlu_ms = (time.perf_counter() - started) * 1000
             self.heard, self.heard_words, self.heard_alternatives = heard, tuple(words), tuple(alternatives)
-            if heard is not None and (request_heard(heard, parse, words) < self.min_heard_request or not text.strip()):
+            spans = self._request_spans(parse) if heard is not None and not parse.entities else ()
+            if heard is not None and (
+                request_heard(heard, parse, words, spans) < self.min_heard_request or not text.strip()
+            ):
                 self._not_heard(heard)
             else:
                 skill = await self._dispatch(parse)
@@ -240,7 +249,9 @@ class Conversation:
         if self.pending is None:
             return await self._route(parse)
         skill = self.pending.skill
-        if self.heard is not None and self.heard < self.min_heard:  # unsure: may start a request, never answer
+        if self.heard is not None and self.heard < self.min_heard:  # unsure: may start a request or decline
+            if await self._declined(parse):
+                return skill
             request = parse if self._supersedes(parse) else self._claimed(parse)
             if request is not None:
                 await self._fail_pending("superseded")
@@ -298,8 +309,7 @@ class Conversation:
             else:
                 return False
         elif p.kind == "choice":
-            resolve = p.resolve or (lambda text, opts: resolve_choice(text, opts, self.lang))
-            value = resolve(parse.text, p.options)
+            value = self._resolve(p, parse.text)
             if value is None:
                 if self._is(parse, "core.deny"):  # "no" to "which one?": neither ("no, the ground one" picks)
                     await self._fail_pending("user")
@@ -314,6 +324,30 @@ class Conversation:
         self.pending = None
         await self._resume(p, lambda: p.future.set_result(value))
         return True
+
+    async def _declined(self, parse: ParseResult) -> bool:
+        """Take a plain "no" (or "never mind") heard unsure, as a request would be, rather than ask for it
+        again: declining orders nothing, so it needs no more than `min_heard_request`. Piper's "No." reads
+        "no" at 0.55-0.68 once the endpointer has cut it (the case of the word splits Whisper's vote), while
+        "yes" reads 0.86. A confirmation gets its no; any other question is cancelled. False, with nothing
+        done, for anything else, and for "no, the ground one", which names an option: that is asked again."""
+        p = self.pending
+        assert p is not None
+        sure = max(self.threshold, CONFIRM_CONFIDENCE)
+        cancel, deny = self._is(parse, "core.cancel", sure), self._is(parse, "core.deny", sure)
+        if not (cancel or deny) or (p.kind == "choice" and self._resolve(p, parse.text) is not None):
+            return False
+        if cancel or p.kind != "confirmation":
+            await self._fail_pending("user")
+            return True
+        self.pending = None
+        await self._resume(p, lambda: p.future.set_result(False))
+        return True
+
+    def _resolve(self, p: Pending, text: str) -> Any:
+        """The option of a "which one?" question that `text` picks, or None."""
+        resolve = p.resolve or (lambda text, opts: resolve_choice(text, opts, self.lang))
+        return resolve(text, p.options)
 
     def _is(self, parse: ParseResult, name: str, threshold: float | None = None) -> bool:
         minimum = self.threshold if threshold is None else threshold
@@ -337,6 +371,14 @@ class Conversation:
             and intent.confidence >= SUPERSEDE_CONFIDENCE
             and self.skills[self.handlers[intent.name][0]].skill.is_new_request(parse, self.lang)
         )
+
+    def _request_spans(self, parse: ParseResult) -> Sequence[tuple[int, int]]:
+        """Where the skill that owns the parse's intent hears what is asked for (`Skill.request_spans`)."""
+        intent = parse.intent
+        if intent is None or intent.name not in self.handlers:
+            return ()
+        skill = self.handlers[intent.name][0]
+        return self.skills[skill].skill.request_spans(parse, intent.name, self.lang)
 
     def _claimed(self, parse: ParseResult) -> ParseResult | None:
         """`parse` given to a skill intent the NLU ranked lower, if that skill claims it (`Skill.claims`);

@@ -142,6 +142,14 @@ class Skill:
         Claim only intents whose handler asks before it acts: the NLU was unsure. Default: never."""
         return False
 
+    def request_spans(self, parse: ParseResult, intent: str, lang: str) -> Sequence[tuple[int, int]]:
+        """Where in `parse.text` (character offsets) a spoken request for `intent` says what it wants,
+        when the NLU tagged no slot. The dialogue then counts how well those words were heard, as it
+        does a slot's, in deciding whether a request it heard poorly may start (`dialogue.request_heard`).
+        Give only words that name something the skill knows: this lets a poorly heard request through.
+        Default: none."""
+        return ()
+
     async def ready(self, lang: str) -> None:
         """Return once the skill answers at full speed in `lang` (models loaded). The voice loop awaits
         it before saying it is listening; the chat REPL does not wait."""

@@ -56,6 +56,7 @@ class FaultProxy:
     _chaos: tuple[float, random.Random] | None = None
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _client: httpx.AsyncClient | None = None
 
     def plan(self, *faults: str) -> None:
         """The next requests (on covered paths) get these faults, in order."""
@@ -83,6 +84,8 @@ class FaultProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        if self._client is not None:
+            await self._client.aclose()
 
     def _next_fault(self, path: str) -> str | None:
         if not path.startswith(self.paths):
@@ -140,8 +143,11 @@ class FaultProxy:
 
     async def _forward(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         keep = {k: v for k, v in headers.items() if k.lower() in ("authorization", "content-type", "idempotency-key")}
-        async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
-            response = await client.request(method, self.upstream + target, headers=keep, content=body)
+        # One client for the proxy's life: making one per request (its TLS context alone) took long enough on
+        # a loaded 2-core machine to push a fault-free call past the rig's 0.5 s client timeout.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=60, trust_env=False)
+        response = await self._client.request(method, self.upstream + target, headers=keep, content=body)
         return response.status_code, response.content
 
 

@@ -298,6 +298,34 @@ async def test_an_unsure_request_may_lead_to_a_question_but_an_unsure_answer_nev
     assert (await conversation.handle("yes", heard=0.9)).events == ({"type": "bought", "product": "bread"},)
 
 
+async def test_an_unsure_no_declines_as_an_unsure_request_may_start(clock: Clock) -> None:
+    conversation = toy_conversation(clock, min_heard=0.6, min_heard_request=0.45)
+    await conversation.handle("buy milk", heard=0.9)
+    # a "no" heard at 0.55 (Piper's "No." once cut) declines: nothing can be ordered by it
+    declined = await conversation.handle("no", heard=0.55)
+    assert (declined.reply, declined.expecting, declined.events) == ("Not buying.", None, ())
+    # under the bar of a request it is asked again, as anything else is
+    await conversation.handle("buy milk", heard=0.9)
+    too_unsure = await conversation.handle("no", heard=0.4)
+    assert too_unsure.events == ({"type": "not_heard", "confidence": 0.4},) and too_unsure.expecting == "confirmation"
+    # a "no" the NLU itself doubts is not taken unsure either
+    doubted = await conversation.handle("no~0.5", heard=0.55)
+    assert doubted.events == ({"type": "not_heard", "confidence": 0.55},) and doubted.expecting == "confirmation"
+    # "never mind" heard unsure cancels
+    cancelled = await conversation.handle("never mind", heard=0.55)
+    assert cancelled.events == ({"type": "cancelled", "reason": "user"},) and cancelled.expecting is None
+
+
+async def test_an_unsure_no_to_which_one_cancels_but_never_picks(clock: Clock) -> None:
+    conversation = toy_conversation(clock, min_heard=0.6, min_heard_request=0.45)
+    assert (await conversation.handle("buy tea", heard=0.9)).expecting == "choice"
+    # "no, the green one" names an option: unsure, it picks nothing and is asked again
+    picked = await conversation.handle("no, the green one", heard=0.55)
+    assert picked.events == ({"type": "not_heard", "confidence": 0.55},) and picked.expecting == "choice"
+    neither = await conversation.handle("no", heard=0.55)
+    assert (neither.reply, neither.expecting) == ("OK, cancelled.", None)
+
+
 def test_slots_heard_is_the_mean_confidence_of_the_words_inside_entity_spans() -> None:
     parse = ParseResult(
         "buy baked beans", "en", IntentScore("toy.buy", 0.9), (Entity("product", "baked beans", 4, 15),)
@@ -309,6 +337,19 @@ def test_slots_heard_is_the_mean_confidence_of_the_words_inside_entity_spans() -
     # a word the recogniser doubted (under DOUBTED, 0.2) does not count: "nasty biscuits" said "digestive"
     assert slots_heard(parse, heard_words("buy baked beans", 0.9, 0.04, 0.95)) == pytest.approx(0.95)
     assert slots_heard(parse, heard_words("buy baked beans", 0.9, 0.04, 0.1)) is None
+
+
+def test_spans_from_the_skill_stand_in_for_slots_only_when_the_nlu_tagged_none() -> None:
+    text = "buy tins baked beans"
+    words = heard_words(text, 0.3, 0.9, 0.1, 0.95)
+    bare = ParseResult(text, "en", IntentScore("toy.buy", 0.4))
+    beans = [(text.index("beans"), len(text))]
+    assert slots_heard(bare, words) is None
+    assert slots_heard(bare, words, beans) == pytest.approx(0.95)
+    assert request_heard(0.2, bare, words, beans) == pytest.approx(0.575)
+    # the NLU's own slots win over the skill's spans
+    tagged = ParseResult(text, "en", IntentScore("toy.buy", 0.9), (Entity("product", "tins", 4, 8),))
+    assert slots_heard(tagged, words, beans) == pytest.approx(0.9)
 
 
 def test_request_heard_lifts_a_request_whose_slots_were_heard_clearly_never_lowers_it() -> None:

@@ -100,9 +100,29 @@ def _number_heard_as(tokens: list[_Token], kind: list[str], lang: str) -> tuple[
     if first is None or first + 1 >= len(tokens):
         return None
     value = SOUNDS_LIKE_NUMBER.get(lang, {}).get(tokens[first].word)
-    if value is None or fold(tokens[first + 1].word) not in PACKAGING.get(lang, frozenset()):
+    if value is None or not is_container(tokens[first + 1].word, lang):
         return None
     return first, value
+
+
+def is_container(word: str, lang: str) -> bool:
+    """A container word ("tins", "paquet"), also as recognisers spell a plural with an apostrophe
+    ("order free tin's baked beans" was heard for "three tins of")."""
+    word = fold(word)
+    packaging = PACKAGING.get(lang, frozenset())
+    return word in packaging or (lang == "en" and word.endswith("'s") and word[:-2] in packaging)
+
+
+def content_spans(text: str, mention: Mention, lang: str) -> list[tuple[int, int]]:
+    """The words of `mention` that say what the product is, as character offsets into `text`: not its
+    container ("tins", "bag"), which belongs with the quantity, as the NLU tags "three tins of baked
+    beans", nor its links ("of")."""
+    links = LINK_WORDS.get(lang, frozenset())
+    return [
+        (t.start, t.end)
+        for t in _tokens(text, lang)
+        if mention.start <= t.start and t.end <= mention.end and t.word not in links and not is_container(t.word, lang)
+    ]
 
 
 def _tokens(text: str, lang: str) -> list[_Token]:

@@ -6,7 +6,14 @@ import pytest
 
 from assistant.nlu.types import Entity, IntentScore, ParseResult
 from assistant.speech import HeardWord
-from skills.shopping.query import product_mention, product_query, quantity_heard_as, without_doubted
+from skills.shopping.query import (
+    content_spans,
+    is_container,
+    product_mention,
+    product_query,
+    quantity_heard_as,
+    without_doubted,
+)
 from tests.speech_helpers import heard_words
 
 
@@ -60,6 +67,8 @@ def test_mention(text: str, lang: str, slots: dict[str, str], expected: str) -> 
         ("order sugar free tins of cola", {"product": "sugar free"}, "sugar free tins of cola", None),
         ("order the free tins", {}, "free tins", None),  # after an article, an adjective
         ("order free", {}, "free", None),
+        # A plural container as recognisers spell it, with an apostrophe.
+        ("order free tin's baked beans,", {}, "tin's baked beans", 3),
     ],
 )
 def test_a_number_heard_as_a_word_before_a_container(
@@ -76,6 +85,19 @@ def test_mention_span_covers_the_widened_words() -> None:
     mention = product_mention(parse(text, product="tea"), "en")
     assert mention is not None
     assert text[mention.start : mention.end] == "green tea"
+
+
+def test_container_words_also_as_recognisers_spell_them() -> None:
+    assert is_container("tins", "en") and is_container("Tin's", "en") and is_container("paquets", "fr")
+    assert not is_container("beans", "en") and not is_container("bean's", "en")
+    assert not is_container("tin's", "fr")  # the apostrophe plural is English
+
+
+def test_content_spans_are_the_product_words_without_container_or_links() -> None:
+    text = "order free tin's of baked beans,"
+    mention = product_mention(parse(text), "en")
+    assert mention is not None
+    assert [text[start:end] for start, end in content_spans(text, mention, "en")] == ["baked", "beans"]
 
 
 def test_elided_article_is_not_part_of_the_product() -> None:
