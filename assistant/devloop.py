@@ -167,7 +167,7 @@ def _skill_modules(skills: Sequence[LoadedSkill]) -> set[str]:
 
 def _forget_skill_modules(skills: Sequence[LoadedSkill]) -> dict[str, ModuleType]:
     """Drop the skills' modules from sys.modules so the next import reads the files again; returns them."""
-    tops = _skill_modules(skills) | {n for n in sys.modules if n.startswith("assistant_skills.")}
+    tops = _skill_modules(skills) | {n for n in list(sys.modules) if n.startswith("assistant_skills.")}
     tops = {t for t in tops if t.startswith("assistant_skills.") or t not in ("assistant", "")}
     dropped = {
         name: module
@@ -180,6 +180,6 @@ def _forget_skill_modules(skills: Sequence[LoadedSkill]) -> dict[str, ModuleType
 
 
 def _restore_modules(snapshot: dict[str, ModuleType]) -> None:
-    for name in [n for n in sys.modules if n.startswith("assistant_skills.")]:
+    for name in [n for n in list(sys.modules) if n.startswith("assistant_skills.")]:
         del sys.modules[name]
     sys.modules.update(snapshot)

@@ -100,7 +100,8 @@ def _import_folder(folder: Path) -> ModuleType:
     cached = sys.modules.get(name)
     if cached is not None and Path(cached.__file__ or "").parent == folder:
         return cached
-    for stale in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
+    # list() copies the keys at once: a background thread (the language warm-up) may be importing meanwhile
+    for stale in [n for n in list(sys.modules) if n == name or n.startswith(name + ".")]:
         del sys.modules[stale]  # a skill of the same name from another folder (another config)
     sys.modules.setdefault("assistant_skills", ModuleType("assistant_skills"))
     spec = importlib.util.spec_from_file_location(
