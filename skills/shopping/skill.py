@@ -153,15 +153,18 @@ class ShoppingSkill(Skill):
             return
         by_sku = {p.sku: p for p in products}
         matcher = self._matcher(products, ctx.lang)
-        product = await self._pick(ctx, matcher, self._match(ctx, matcher, query), query, by_sku)
+        result, said = self._match(ctx, matcher, query)
+        product = await self._pick(ctx, matcher, result, query, by_sku)
         if product is None:
             return
-        quantity = self._quantity(ctx) or product.last_quantity or 1
+        quantity = self._quantity(said, ctx.lang) or product.last_quantity or 1
         await self._propose_and_place(ctx, product, quantity)
 
-    def _match(self, ctx: Context, matcher: ProductMatcher, query: str) -> MatchResult:
-        """The history's products `query` names. When none: the product that speech-to-text's other readings
-        name, else a second look without the words it doubted (a proposal still needs the user's yes).
+    def _match(self, ctx: Context, matcher: ProductMatcher, query: str) -> tuple[MatchResult, ParseResult]:
+        """The history's products `query` names, and the words they were found in (the utterance, or the
+        other reading that named them, whose quantity goes with them). When none: the product that
+        speech-to-text's other readings name, else a second look without the words it doubted (a proposal
+        still needs the user's yes).
 
         The second look reads every word of the utterance that could name a product and was heard clearly,
         wherever the NLU's slot was (it parsed a misheard sentence): "reorder the nasty biscuits" (said
@@ -171,43 +174,47 @@ class ShoppingSkill(Skill):
         it drops: when most of what was said was doubted, what is left is a guess."""
         result = matcher.match(query)
         if result.status != "none":
-            return result
+            return result, ctx.parse
         other = self._other_reading(ctx, matcher, query)
         if other is not None:
             return other
         clear = without_doubted(ctx.parse, ctx.heard_words)
         if clear is None:  # nothing doubted: nothing to look at again
-            return result
+            return result, ctx.parse
         said, kept = _said(ctx.parse), _said(clear)
         if kept is None or said is None or kept.text == query:
-            return result
+            return result, ctx.parse
         left = matcher.name_words(kept.text)
         if matcher.name_words(said.text) - left > left:
             log.info("%r names no product, and most of what was said was doubted", query)
-            return result
+            return result, ctx.parse
         second = matcher.match(kept.text)
         if second.status == "none":
-            return result
+            return result, ctx.parse
         log.info("%r names no product; without the words heard unsure, %r does", query, kept.text)
-        return second
+        return second, ctx.parse
 
-    def _other_reading(self, ctx: Context, matcher: ProductMatcher, query: str) -> MatchResult | None:
+    def _other_reading(
+        self, ctx: Context, matcher: ProductMatcher, query: str
+    ) -> tuple[MatchResult, ParseResult] | None:
         """The match of the first of speech-to-text's other readings that names exactly one product, if any
         ("Order a loaf of Warburtons red" came with "... Warburtons bread" nearly as likely). A reading may
         only stand in for words that name no product: one that drops a product word of `query` (the name
         as heard) is no answer. "order more dog biscuits", heard right and never bought, must not become
-        the McVitie's digestive biscuits of a reading without "dog"."""
+        the McVitie's digestive biscuits of a reading without "dog". The whole reading counts, not only its
+        product: "order free tin's baked beans," keeps the "free" of "free tinned up baked beans" as 3."""
         heard = _product_words(matcher, query, ctx.lang)
         for reading in ctx.heard_alternatives:
-            other = product_query(ParseResult(reading, ctx.lang, None), ctx.lang)
+            parse = ParseResult(reading, ctx.lang, None)
+            other = product_query(parse, ctx.lang)
             found = matcher.match(other) if other else None
             if found is None or found.status != "match":
                 continue
-            if not heard <= {w.text for w in analyse(other, ctx.lang)}:
+            if not heard <= {w.text for w in analyse(reading, ctx.lang)}:  # the whole reading: "free" may be 3 there
                 log.info("speech-to-text's other reading %r drops product words of %r", reading, query)
                 continue
             log.info("%r names no product; speech-to-text's other reading %r does", ctx.text, reading)
-            return found
+            return found, parse
         return None
 
     async def _pick(
@@ -237,18 +244,19 @@ class ShoppingSkill(Skill):
             return None
         return by_sku[picked.value.sku]
 
-    def _quantity(self, ctx: Context) -> int | None:
-        spoken = ctx.slot("quantity")
+    def _quantity(self, said: ParseResult, lang: str) -> int | None:
+        """The quantity `said` asks for: its slot, else a number outside the product's name."""
+        spoken = said.entity("quantity")
         if spoken:
-            number = parse_number(spoken, ctx.lang)
+            number = parse_number(spoken.value, lang)
             if number:
                 return number
-        text = ctx.text
-        mention = product_mention(ctx.parse, ctx.lang)
+        text = said.text
+        mention = product_mention(said, lang)
         if mention is not None:  # numbers inside the product name ("1 kg") are not quantities
             text = text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
-        found = find_quantity(text, ctx.lang)
-        return found[0] if found else quantity_heard_as(ctx.parse, ctx.lang)
+        found = find_quantity(text, lang)
+        return found[0] if found else quantity_heard_as(said, lang)
 
     async def _propose_and_place(self, ctx: Context, product: HistoryProduct, quantity: int) -> None:
         limits: Limits = self.env.settings.limits
