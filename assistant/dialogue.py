@@ -210,10 +210,7 @@ class Conversation:
         else:
             nlu_ms = (time.perf_counter() - started) * 1000
             self.heard, self.heard_words, self.heard_alternatives = heard, tuple(words), tuple(alternatives)
-            spans = self._request_spans(parse) if heard is not None and not parse.entities else ()
-            if heard is not None and (
-                request_heard(heard, parse, words, spans) < self.min_heard_request or not text.strip()
-            ):
+            if heard is not None and (not text.strip() or self._heard_too_little(heard, parse, words)):
                 self._not_heard(heard)
             else:
                 skill = await self._dispatch(parse)
@@ -337,12 +334,10 @@ class Conversation:
         cancel, deny = self._is(parse, "core.cancel", sure), self._is(parse, "core.deny", sure)
         if not (cancel or deny) or (p.kind == "choice" and self._resolve(p, parse.text) is not None):
             return False
-        if cancel or p.kind != "confirmation":
+        if cancel:
             await self._fail_pending("user")
             return True
-        self.pending = None
-        await self._resume(p, lambda: p.future.set_result(False))
-        return True
+        return await self._answer(parse)  # a sure "no" that picks nothing: the answer a sure hearing gives it
 
     def _resolve(self, p: Pending, text: str) -> Any:
         """The option of a "which one?" question that `text` picks, or None."""
@@ -372,13 +367,20 @@ class Conversation:
             and self.skills[self.handlers[intent.name][0]].skill.is_new_request(parse, self.lang)
         )
 
-    def _request_spans(self, parse: ParseResult) -> Sequence[tuple[int, int]]:
-        """Where the skill that owns the parse's intent hears what is asked for (`Skill.request_spans`)."""
+    def _heard_too_little(self, heard: float, parse: ParseResult, words: Sequence[HeardWord]) -> bool:
+        """Whether a spoken utterance was heard under `min_heard_request` (`request_heard`). A request the NLU
+        tagged no slot in is asked about only then: the skill that owns its intent may name the words that
+        say what it wants (`Skill.request_spans`; the shopping skill reads the history to know)."""
+        if request_heard(heard, parse, words) >= self.min_heard_request:
+            return False
         intent = parse.intent
-        if intent is None or intent.name not in self.handlers:
-            return ()
-        skill = self.handlers[intent.name][0]
-        return self.skills[skill].skill.request_spans(parse, intent.name, self.lang)
+        if parse.entities or intent is None or intent.name not in self.handlers:
+            return True
+        skill = self.skills[self.handlers[intent.name][0]].skill
+        return (
+            request_heard(heard, parse, words, skill.request_spans(parse, intent.name, self.lang))
+            < self.min_heard_request
+        )
 
     def _claimed(self, parse: ParseResult) -> ParseResult | None:
         """`parse` given to a skill intent the NLU ranked lower, if that skill claims it (`Skill.claims`);

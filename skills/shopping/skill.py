@@ -96,25 +96,24 @@ class ShoppingSkill(Skill):
         """A reorder the NLU was unsure of ("it more oatly": `core.affirm` 0.43, reorder 0.14) when it names
         a product of the household's history and negates nothing ("I don't want the Oatly"). The handler
         only proposes: nothing is ordered without the user's yes."""
-        if intent != f"{self.name}.reorder" or says_no(parse.text, lang):
-            return False
-        mention = product_mention(parse, lang)
-        if mention is None:
-            return False
-        products = self._history()
-        return bool(products) and self._matcher(products, lang).match(mention.text).status != "none"
+        return self._reorder_of_history(parse, intent, lang) is not None
 
     def request_spans(self, parse: ParseResult, intent: str, lang: str) -> Sequence[tuple[int, int]]:
         """The product words of a reorder the NLU tagged no product in, when they name a product of the
         household's history: "order free tin's baked beans," came back without an entity, heard at 0.22
         with "beans" at 0.98. Not its container ("tin's"), nor anything in an utterance that negates."""
+        mention = self._reorder_of_history(parse, intent, lang)
+        return () if mention is None else content_spans(parse.text, mention, lang)
+
+    def _reorder_of_history(self, parse: ParseResult, intent: str, lang: str) -> Mention | None:
+        """The product mention of a reorder that names a product of the history and negates nothing."""
         if intent != f"{self.name}.reorder" or says_no(parse.text, lang):
-            return ()
+            return None
         mention = product_mention(parse, lang)
-        products = self._history()
+        products = self._history() if mention is not None else []
         if mention is None or not products or self._matcher(products, lang).match(mention.text).status == "none":
-            return ()
-        return content_spans(parse.text, mention, lang)
+            return None
+        return mention
 
     # --- services --------------------------------------------------------
     @property
